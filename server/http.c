@@ -1,0 +1,407 @@
+/* http.c -- the HTTP vhost: static files from web/, the JSON API router, async responses. */
+#include "http.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define SECURITY_CSP                                                                       \
+	"default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src 'self' blob:; " \
+	"img-src 'self' data: blob: http: https:; connect-src 'self' ws: wss: http: https:; "    \
+	"style-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "                 \
+	"frame-ancestors 'none'"
+
+static struct sw_server *server_of(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static void req_reset(struct http_req *r)
+{
+	free(r->body);
+	free(r->resp);
+	memset(r, 0, sizeof(*r));
+}
+
+void http_respond(struct http_req *r, int status, const char *ctype, char *body, size_t len)
+{
+	if (r->responded) {
+		free(body);
+		return;
+	}
+	r->responded = 1;
+	r->status = status;
+	r->ctype = ctype ? ctype : "application/json";
+	r->resp = body;
+	r->resp_len = body ? len : 0;
+	r->resp_off = 0;
+	r->headers_sent = 0;
+	lws_callback_on_writable(r->wsi);
+}
+
+void http_json(struct http_req *r, int status, json_t *v)
+{
+	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+	json_decref(v);
+	if (!s) {
+		s = strdup("{\"error\":\"out of memory\"}");
+		status = 500;
+	}
+	http_respond(r, status, "application/json", s, s ? strlen(s) : 0);
+}
+
+void http_error(struct http_req *r, int status, const char *msg)
+{
+	http_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+int http_query(struct http_req *r, const char *name, char *buf, size_t len)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s=", name);
+	return lws_get_urlarg_by_name(r->wsi, key, buf, (int)len) ? (int)strlen(buf) : -1;
+}
+
+json_t *http_body_json(struct http_req *r)
+{
+	json_error_t e;
+	json_t *v;
+
+	if (!r->body_len) {
+		http_error(r, 400, "a JSON body is required");
+		return NULL;
+	}
+	v = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
+	if (!v) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "invalid JSON at line %d column %d: %s", e.line,
+			 e.column, e.text);
+		http_error(r, 400, msg);
+		return NULL;
+	}
+	return v;
+}
+
+void http_job_done(struct db_job *j, void *ctx)
+{
+	struct sw_server *s = ctx;
+	struct http_req *r = idmap_get(&s->conns, j->owner);
+
+	if (!r)
+		return; /* the client went away */
+	idmap_del(&s->conns, j->owner);
+	r->id = 0;
+	http_respond(r, j->status ? j->status : 500,
+		     j->iarg[3] == 1 ? "application/geo+json" : "application/json", j->out,
+		     j->out_len);
+	j->out = NULL;
+}
+
+void http_submit_job(struct sw_server *s, struct http_req *r, struct db_job *j)
+{
+	if (!j) {
+		http_error(r, 500, "out of memory");
+		return;
+	}
+	if (!r->id)
+		r->id = idmap_add(&s->conns, r);
+	j->owner = r->id;
+	j->ptr = s;
+	if (!j->done)
+		j->done = http_job_done;
+	db_submit(s->db, j);
+}
+
+/* Splits path into segments and matches a route pattern; fills r->params. */
+static int route_match(const char *pattern, struct http_req *r)
+{
+	const char *p = pattern, *u = r->path;
+	size_t pb = 0;
+	int np = 0;
+
+	while (*p && *u) {
+		if (p[0] == '{' && p[1] == '}') {
+			const char *seg_end = strchr(u, '/');
+			size_t n = seg_end ? (size_t)(seg_end - u) : strlen(u);
+
+			if (!n || np >= HTTP_MAX_PARAMS || pb + n + 1 > sizeof(r->param_buf))
+				return 0;
+			memcpy(r->param_buf + pb, u, n);
+			r->param_buf[pb + n] = '\0';
+			r->params[np++] = r->param_buf + pb;
+			pb += n + 1;
+			u += n;
+			p += 2;
+			continue;
+		}
+		if (*p != *u)
+			return 0;
+		p++;
+		u++;
+	}
+	/* tolerate one trailing slash */
+	if (!*p && u[0] == '/' && !u[1])
+		return 1;
+	return !*p && !*u;
+}
+
+static int method_of(int lws_method)
+{
+	switch (lws_method) {
+	case LWSHUMETH_GET: return HM_GET;
+	case LWSHUMETH_POST: return HM_POST;
+	case LWSHUMETH_PATCH: return HM_PATCH;
+	case LWSHUMETH_PUT: return HM_PUT;
+	case LWSHUMETH_DELETE: return HM_DELETE;
+	case LWSHUMETH_OPTIONS: return HM_OPTIONS;
+	case LWSHUMETH_HEAD: return HM_HEAD;
+	}
+	return 0;
+}
+
+/* Reads the bearer token (Authorization header) into r->who. */
+static int req_identity(struct sw_server *s, struct http_req *r)
+{
+	char h[1024];
+	int n = lws_hdr_copy(r->wsi, h, sizeof(h), WSI_TOKEN_HTTP_AUTHORIZATION);
+
+	if (n <= 7 || strncasecmp(h, "Bearer ", 7))
+		return -1;
+	if (auth_token_check(s->key, h + 7, sw_now_ms() / 1000, &r->who))
+		return -1;
+	r->have_identity = 1;
+	return 0;
+}
+
+/* Finds the route and runs it, after the role check. */
+static void dispatch(struct sw_server *s, struct http_req *r)
+{
+	const struct http_route *rt;
+	int path_known = 0;
+
+	for (rt = api_routes; rt->pattern; rt++) {
+		if (!route_match(rt->pattern, r))
+			continue;
+		path_known = 1;
+		if (rt->method != r->method && !(rt->method == HM_GET && r->method == HM_HEAD))
+			continue;
+		if (rt->need != ROLE_NONE) {
+			if (req_identity(s, r)) {
+				http_error(r, 401, "login required");
+				return;
+			}
+			if (!auth_role_allows(r->who.role, rt->need)) {
+				http_error(r, 403, "your role may not do this");
+				return;
+			}
+		}
+		if (r->body_too_large) {
+			http_error(r, 413, "request body too large");
+			return;
+		}
+		rt->fn(s, r);
+		return;
+	}
+	if (path_known)
+		http_error(r, 405, "method not allowed");
+	else
+		http_error(r, 404, "no such resource");
+}
+
+static int write_response(struct lws *wsi, struct http_req *r)
+{
+	uint8_t buf[LWS_PRE + 16384], *start = &buf[LWS_PRE], *p = start,
+					   *end = &buf[sizeof(buf) - 1];
+	size_t chunk;
+	int final;
+
+	if (!r->headers_sent) {
+		if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype,
+						r->resp_len, &p, end) ||
+		    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+						(const unsigned char *)"no-store", 8, &p, end) ||
+		    lws_finalize_write_http_header(wsi, start, &p, end))
+			return -1;
+		r->headers_sent = 1;
+		if (!r->resp_len || r->method == HM_HEAD)
+			goto finished;
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	chunk = r->resp_len - r->resp_off;
+	if (chunk > sizeof(buf) - LWS_PRE - 1)
+		chunk = sizeof(buf) - LWS_PRE - 1;
+	memcpy(start, r->resp + r->resp_off, chunk);
+	r->resp_off += chunk;
+	final = r->resp_off == r->resp_len;
+	if (lws_write(wsi, start, chunk, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
+	    (int)chunk)
+		return -1;
+	if (!final) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+finished:
+	free(r->resp);
+	r->resp = NULL;
+	if (lws_http_transaction_completed(wsi))
+		return -1;
+	return 0;
+}
+
+static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			 void *in, size_t len)
+{
+	struct http_req *r = user;
+	struct sw_server *s = server_of(wsi);
+
+	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* a worker thread finished something: pick it up here */
+		if (s && s->db)
+			db_poll(s->db, s);
+		return 0;
+
+	case LWS_CALLBACK_HTTP: {
+		char *uri = NULL;
+		int ulen = 0, m;
+		char cl[32];
+
+		if (!r)
+			break;
+		if (r->id)
+			idmap_del(&s->conns, r->id);
+		req_reset(r);
+		r->wsi = wsi;
+		r->is_api = 1;
+		m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+		r->method = method_of(m);
+		if (!uri || ulen <= 0 || (size_t)ulen >= sizeof(r->path)) {
+			http_error(r, 414, "URL too long");
+			return 0;
+		}
+		memcpy(r->path, uri, (size_t)ulen);
+		r->path[ulen] = '\0';
+		{
+			char *q = strchr(r->path, '?');
+			if (q)
+				*q = '\0';
+		}
+		if (!r->method) {
+			http_error(r, 405, "method not allowed");
+			return 0;
+		}
+		/* a body follows: dispatch at LWS_CALLBACK_HTTP_BODY_COMPLETION */
+		if ((r->method == HM_POST || r->method == HM_PATCH || r->method == HM_PUT) &&
+		    lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+		    atol(cl) > 0) {
+			if (atol(cl) > HTTP_MAX_BODY)
+				r->body_too_large = 1;
+			return 0;
+		}
+		dispatch(s, r);
+		return 0;
+	}
+
+	case LWS_CALLBACK_HTTP_BODY:
+		if (!r || r->body_too_large)
+			return 0;
+		if (r->body_len + len > HTTP_MAX_BODY) {
+			r->body_too_large = 1;
+			return 0;
+		}
+		if (r->body_len + len + 1 > r->body_cap) {
+			size_t ncap = r->body_cap ? r->body_cap * 2 : 4096;
+			char *nb;
+			while (ncap < r->body_len + len + 1)
+				ncap *= 2;
+			nb = realloc(r->body, ncap);
+			if (!nb)
+				return -1;
+			r->body = nb;
+			r->body_cap = ncap;
+		}
+		memcpy(r->body + r->body_len, in, len);
+		r->body_len += len;
+		r->body[r->body_len] = '\0';
+		return 0;
+
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (r && r->is_api && !r->responded)
+			dispatch(s, r);
+		return 0;
+
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (!r || !r->responded || !r->is_api)
+			break;
+		return write_response(wsi, r);
+
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (r) {
+			if (r->id && s)
+				idmap_del(&s->conns, r->id);
+			r->id = 0;
+			free(r->body);
+			free(r->resp);
+			r->body = r->resp = NULL;
+			r->body_len = r->body_cap = r->resp_len = 0;
+		}
+		break;
+
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+const struct lws_protocols http_protocol = {
+	"http", callback_http, sizeof(struct http_req), 0, 0, NULL, 0
+};
+
+static const struct lws_protocol_vhost_options mime_svg = { NULL, NULL, ".svg", "image/svg+xml" };
+static const struct lws_protocol_vhost_options mime_json = { &mime_svg, NULL, ".json", "application/json" };
+static const struct lws_protocol_vhost_options mime_geojson = { &mime_json, NULL, ".geojson", "application/geo+json" };
+static const struct lws_protocol_vhost_options mime_mjs = { &mime_geojson, NULL, ".mjs", "text/javascript" };
+static const struct lws_protocol_vhost_options mime_map = { &mime_mjs, NULL, ".map", "application/json" };
+
+/* Security headers lws adds to every response of the HTTP vhost. */
+static const struct lws_protocol_vhost_options hdr_referrer = { NULL, NULL, "referrer-policy:", "no-referrer" };
+static const struct lws_protocol_vhost_options hdr_frame = { &hdr_referrer, NULL, "x-frame-options:", "DENY" };
+static const struct lws_protocol_vhost_options hdr_nosniff = { &hdr_frame, NULL, "x-content-type-options:", "nosniff" };
+static const struct lws_protocol_vhost_options hdr_csp = { &hdr_nosniff, NULL, "content-security-policy:", SECURITY_CSP };
+const struct lws_protocol_vhost_options *const http_headers = &hdr_csp;
+
+/* Mount table: API prefixes go to the "http" protocol callback; everything
+ * else is a file under web_root. Built once per server (web_root is
+ * configuration). */
+const struct lws_http_mount *http_mounts(struct sw_server *s)
+{
+	static struct lws_http_mount m[4];
+	static const char *prefixes[] = { "/api", "/collections", "/tiles" };
+	size_t i;
+
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 3; i++) {
+		m[i].mount_next = &m[i + 1];
+		m[i].mountpoint = prefixes[i];
+		m[i].mountpoint_len = (unsigned char)strlen(prefixes[i]);
+		m[i].protocol = "http";
+		m[i].origin_protocol = LWSMPRO_CALLBACK;
+	}
+	m[3].mountpoint = "/";
+	m[3].mountpoint_len = 1;
+	m[3].origin = s->cfg->web_root;
+	m[3].def = "index.html";
+	m[3].origin_protocol = LWSMPRO_FILE;
+	m[3].extra_mimetypes = &mime_map;
+	m[3].cache_max_age = 60;
+	m[3].cache_reusable = 1;
+	m[3].cache_revalidate = 1;
+	return m;
+}

@@ -1,0 +1,75 @@
+/* http.h -- HTTP request/response plumbing for the API handlers (service thread). */
+#ifndef SW_HTTP_H
+#define SW_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "db.h"
+#include "server.h"
+
+struct lws;
+
+#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_PARAMS 4
+
+enum http_method { HM_GET = 1, HM_POST, HM_PATCH, HM_PUT, HM_DELETE, HM_OPTIONS, HM_HEAD };
+
+/* One HTTP transaction (the lws per-session data of the "http" protocol). */
+struct http_req {
+	uint64_t id;               /* idmap key while a job is outstanding */
+	struct lws *wsi;
+	int method;
+	char path[512];            /* URL path, no query */
+	char *body;
+	size_t body_len, body_cap;
+	int body_too_large;
+	int have_identity;
+	struct auth_identity who;
+	const char *params[HTTP_MAX_PARAMS];  /* path parameters ({} segments) */
+	char param_buf[512];
+	/* response */
+	int status;
+	const char *ctype;
+	char *resp;                /* owned */
+	size_t resp_len, resp_off;
+	int headers_sent;
+	int responded;
+	int is_api;
+};
+
+typedef void (*http_handler)(struct sw_server *s, struct http_req *r);
+
+struct http_route {
+	int method;
+	const char *pattern;     /* "/api/vessels/{}/track": {} matches one segment */
+	enum sw_role need;       /* the least role the route needs */
+	http_handler fn;
+};
+
+/* api.c: the route table, terminated by a NULL pattern. */
+extern const struct http_route api_routes[];
+
+/* Queues a response; takes ownership of body (malloc'd, may be NULL). */
+void http_respond(struct http_req *r, int status, const char *ctype, char *body, size_t len);
+/* Responds with {"error": msg}. */
+void http_error(struct http_req *r, int status, const char *msg);
+/* Responds with the JSON value (stolen reference). */
+void http_json(struct http_req *r, int status, json_t *v);
+/* Copies a URL query argument into buf; returns its length or -1 if absent. */
+int http_query(struct http_req *r, const char *name, char *buf, size_t len);
+/* Parses the request body as a JSON object; responds 400 and returns NULL on
+ * failure. */
+json_t *http_body_json(struct http_req *r);
+/* Submits a DB job whose result (job->status, job->out) becomes the response
+ * to r when it finishes (or is dropped if r's connection closed). */
+void http_submit_job(struct sw_server *s, struct http_req *r, struct db_job *j);
+/* done callback usable for such jobs. */
+void http_job_done(struct db_job *j, void *ctx);
+
+/* Security headers (CSP, frame denial, nosniff) for the HTTP vhost. */
+extern const struct lws_protocol_vhost_options *const http_headers;
+
+#endif

@@ -1,0 +1,66 @@
+/* load.h -- `shorewatch load`: a GIS file becomes a new version of a layer, in one transaction. */
+#ifndef SHOREWATCH_LOAD_H
+#define SHOREWATCH_LOAD_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+/* Status codes: 0 ok, negative errors. */
+enum load_status {
+	LOAD_OK = 0,
+	LOAD_ERR_ARG = -1,  /* bad options: no file, unknown kind, bad name */
+	LOAD_ERR_DB = -2,   /* the database refused or the connection failed */
+	LOAD_ERR_FILE = -3, /* the file could not be read (layer_read error) or a feature is unusable */
+	LOAD_ERR_KIND = -4, /* the layer exists with another kind */
+	LOAD_ERR_EMPTY = -5 /* the file has no features: nothing to make a version of */
+};
+
+/* What to load. Every pointer is borrowed; NULL means the default given. */
+struct load_opts {
+	const char *path;        /* the file to read (required) */
+	const char *kind;        /* required: shoreline_project, mining_zone, parking, no_mining,
+				  * protection, function_zone or river */
+	const char *name;        /* layer name; NULL: the file's base name without extension */
+	const char *code_field;  /* NULL: the layer's stored code field, if any */
+	const char *s_srs;       /* NULL: the file's CRS */
+	const char *encoding;    /* NULL: GDAL's detection (Shapefile .cpg / LDID) */
+	const char *src_layer;   /* NULL: the file's only layer */
+	const char *loaded_by;   /* NULL: "cli" */
+	const char *source_name; /* recorded as layer_versions.source_file; NULL: basename(path)
+				  * (an upload passes the client's file name here) */
+};
+
+/* What a successful load made. */
+struct load_result {
+	int layer_id;
+	int version_id;            /* layer_versions.id, now layers.current_version_id */
+	int version;               /* 1, 2, ... per layer */
+	long feature_count;
+	long repaired_count;       /* invalid geometries stored after ST_MakeValid */
+	char name[256];            /* the layer's name */
+	char source_srs[256];      /* e.g. "EPSG:4548" */
+};
+
+/* Loads o->path as a new version of layer o->name in one transaction on conn, which must be
+ * connected and idle (not inside a transaction); conn stays usable afterwards. Creates the layer
+ * if it is new; an existing layer must have the same kind. Invalid geometries are repaired with
+ * ST_MakeValid and counted; an empty geometry fails the load. On success fills r (may be NULL)
+ * and returns 0, and on commit NOTIFY shorewatch_layer '{"layer","kind","version","features"}'.
+ * On error rolls back (nothing stored), writes one line into err (naming the file, and the
+ * feature "#index (fid F)" when one is to blame) and returns a negative load_status.
+ * Blocks on the database: call it from a database worker thread, never the lws service thread. */
+int load_file(PGconn *conn, const struct load_opts *o, struct load_result *r, char *err,
+	      size_t errlen);
+
+/* 1 if kind is one of the layer kinds above, else 0. */
+int load_kind_valid(const char *kind);
+
+/* The `shorewatch load` command: argv[0] is "load", then
+ * --kind KIND [--name NAME] [--code-field FIELD] [--s-srs SRS] [--encoding ENC] [--layer SRC_LAYER]
+ * [--loaded-by WHO] FILE (also --opt=value). Connects with conninfo (NULL: libpq's defaults).
+ * Prints "layer NAME version N: F features (R repaired)" on stdout and returns 0, or prints one
+ * line on stderr and returns a non-zero exit status (2 for usage errors, 1 otherwise). */
+int load_main(const char *conninfo, int argc, char **argv);
+
+#endif

@@ -1,0 +1,67 @@
+/* server.h -- the running server's shared state (service thread unless noted). */
+#ifndef SW_SERVER_H
+#define SW_SERVER_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "config.h"
+#include "db.h"
+#include "idmap.h"
+
+struct lws_context;
+struct lws_vhost;
+struct live;
+
+struct sw_server {
+	const struct sw_config *cfg;  /* borrowed */
+	struct lws_context *ctx;
+	struct lws_vhost *http_vh;
+	struct lws_vhost *jt808_vh;
+	struct db *db;
+	struct live *live;
+	struct idmap conns;           /* async results -> waiting connection */
+	uint8_t key[AUTH_KEY_LEN];    /* token and terminal-code key (read-only) */
+	char pg_version[160];
+	char postgis_version[64];
+	volatile sig_atomic_t stop;
+	/* counters */
+	uint64_t positions_accepted;
+	uint64_t positions_rejected;
+	uint64_t jt808_frames;
+	uint64_t jt808_bad_frames;
+	int jt808_connections;
+};
+
+/* Milliseconds since the epoch (UTC). */
+int64_t sw_now_ms(void);
+/* Formats UTC ms as ISO-8601 with the +08:00 offset (China Standard Time,
+ * no daylight saving). Returns the length. */
+int sw_iso_time(int64_t ms, char *buf, size_t len);
+
+/* ingest.c: validates positions from any feed and queues them for writing.
+ * Takes ownership of each raw. Returns the number accepted; *reason gets a
+ * static text for the first rejected one (may be NULL). */
+size_t ingest_positions(struct sw_server *s, struct sw_position *p, size_t n,
+			const char **reason);
+/* Validates one position; NULL if acceptable, else a static reason. */
+const char *ingest_check(const struct sw_server *s, const struct sw_position *p, int64_t now_ms);
+/* db committed callback: publishes live position events. */
+void ingest_committed(const struct sw_position *p, size_t n, void *ctx);
+
+/* live.c: the WebSocket live feed. */
+struct live *live_new(struct sw_server *s, size_t ring);
+void live_free(struct live *l);
+/* Publishes one JSON text event (copied) to every client. */
+void live_publish(struct live *l, const char *json, size_t len);
+extern const struct lws_protocols live_protocol;
+
+/* http.c */
+extern const struct lws_protocols http_protocol;
+extern const struct lws_http_mount *http_mounts(struct sw_server *s);
+
+/* jt808_listen.c */
+extern const struct lws_protocols jt808_protocol;
+
+#endif

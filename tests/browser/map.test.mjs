@@ -1,0 +1,231 @@
+// map.test.mjs -- the map page in headless Chromium against the real server, demo data and a live demo fleet.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack } from '../lib/stack.mjs';
+import { launchBrowser, screenshot, unexpectedErrors } from '../lib/browser.mjs';
+
+const WAIT = { timeout: 60_000 }; // the server, database and simulator take ~10 s to get going
+const DEMO_VESSELS = 20;
+
+// Console errors we accept, each with the reason:
+const HARMLESS = [
+  // Chromium asks for /favicon.ico on its own in some versions even with a <link rel="icon">;
+  // a 404 for it says nothing about the page.
+  (e) => /favicon\.ico/.test(e.url) && /404/.test(e.text),
+];
+
+let stack;
+let sim;
+let br;
+
+before(async () => {
+  stack = await startStack({ demo: true });
+  sim = stack.startSim(['--interval', '1']);
+  // A browser in London: the page must still show Beijing time (UTC+8), not the browser's zone.
+  br = await launchBrowser({ timezoneId: 'Europe/London' });
+}, { timeout: 180_000 });
+
+after(async () => {
+  if (br) await br.close();
+  if (sim && sim.exitCode === null) {
+    const exited = new Promise((resolve) => sim.once('exit', resolve));
+    sim.kill('SIGTERM');
+    await exited;
+  }
+  if (stack) await stack.stop();
+});
+
+/** "YYYY-MM-DD HH:MM:SS" of ISO in Asia/Shanghai, computed here in Node, independent of the page. */
+function beijing(iso) {
+  const f = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  });
+  const p = Object.fromEntries(f.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+async function api(path, token) {
+  const res = await fetch(`${stack.http}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, `GET ${path}`);
+  return res.json();
+}
+
+test('map page: login, layers, live vessels, hover, English', { timeout: 300_000 }, async (t) => {
+  const { page, errors } = br;
+  let token;
+
+  await t.test('the login form comes first, in Chinese', async () => {
+    await page.goto(`${stack.http}/`);
+    await page.locator('#login-form').waitFor({ state: 'visible', ...WAIT });
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+    assert.equal((await page.textContent('label[for=login-user]')).trim(), '用户名');
+    assert.equal((await page.textContent('label[for=login-password]')).trim(), '密码');
+    assert.equal(await page.isVisible('#app-view'), false);
+  });
+
+  await t.test('a wrong password shows an error in the form', async () => {
+    const before = errors.length;
+    await page.fill('#login-user', 'admin');
+    await page.fill('#login-password', `wrong-${Date.now()}`);
+    await page.click('#login-submit');
+    await page.locator('#login-error').waitFor({ state: 'visible', ...WAIT });
+    assert.match(await page.textContent('#login-error'), /用户名或密码错误/);
+    assert.equal(await page.isVisible('#app-view'), false);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('shorewatch.token')), null);
+    await screenshot(page, 'map-login-error');
+    // Chromium logs every 4xx answer as a console error; this 401 is the one we asked for.
+    const expected = errors.slice(before).filter((e) => /\/api\/login$/.test(e.url) && /\b401\b/.test(e.text));
+    assert.ok(expected.length <= 1);
+    for (const e of expected) errors.splice(errors.indexOf(e), 1);
+  });
+
+  await t.test('admin logs in and the map loads', async () => {
+    await page.fill('#login-password', stack.adminPassword);
+    await page.click('#login-submit');
+    await page.locator('#app-view').waitFor({ state: 'visible', ...WAIT });
+    assert.equal(await page.isVisible('#login-view'), false);
+    token = await page.evaluate(() => sessionStorage.getItem('shorewatch.token'));
+    assert.ok(token, 'the token is kept in sessionStorage');
+    await page.waitForFunction(() => window.shorewatch.mapLoaded, null, WAIT);
+    assert.match(await page.textContent('#user-info'), /admin/);
+  });
+
+  await t.test('the demo layers are loaded and drawn', async () => {
+    await page.waitForFunction(() => window.shorewatch.layersLoaded.length > 0, null, WAIT);
+    const loaded = await page.evaluate(() => window.shorewatch.layersLoaded);
+    const server = await api('/api/layers', token);
+    assert.ok(server.length > 0, 'the demo data has layers');
+    for (const l of server) {
+      const mine = loaded.find((x) => x.name === l.name);
+      assert.ok(mine, `layer ${l.name} is on the page`);
+      assert.equal(mine.error, undefined, `layer ${l.name} loaded without error`);
+      assert.ok(mine.features > 0, `layer ${l.name} has features`);
+      if (Number.isInteger(l.features)) assert.equal(mine.features, l.features, `layer ${l.name}: all features`);
+    }
+    const kinds = new Set(server.map((l) => l.kind));
+    for (const k of ['river', 'mining_zone', 'parking', 'no_mining', 'protection']) {
+      assert.ok(kinds.has(k), `the demo has a ${k} layer`);
+    }
+    // Drawn, not just fetched: the river and the mining zones render features in the start view.
+    const names = (kind) => server.filter((l) => l.kind === kind).map((l) => l.name);
+    await page.waitForFunction(([river, zones]) => {
+      const r = window.shorewatch.renderedFeatures();
+      return river.some((n) => r[n] > 0) && zones.some((n) => r[n] > 0);
+    }, [names('river'), names('mining_zone')], WAIT);
+    const legend = await page.textContent('#legend');
+    for (const word of ['河道', '可采区', '集中停放点', '禁采区', '水源保护区']) assert.ok(legend.includes(word), word);
+  });
+
+  await t.test('vessels arrive and move over the WebSocket', async () => {
+    await page.waitForFunction(() => window.shorewatch.ws === 'open', null, WAIT);
+    assert.equal((await page.textContent('#ws-status')).trim(), '已连接');
+    await page.waitForFunction((n) => window.shorewatch.vessels.size >= n, DEMO_VESSELS, WAIT);
+    await page.waitForFunction(() => window.shorewatch.positionsReceived > 0, null, WAIT);
+    const first = await page.evaluate(() =>
+      [...window.shorewatch.vessels.values()].filter((v) => v.lon !== null).map((v) => [v.id, v.lon, v.lat]));
+    // Some vessel's coordinates differ from the first observation: it moved.
+    await page.waitForFunction((seen) => {
+      const now = window.shorewatch.vessels;
+      return seen.some(([id, lon, lat]) => {
+        const v = now.get(id);
+        return v && (v.lon !== lon || v.lat !== lat);
+      });
+    }, first, WAIT);
+    const rows = await page.locator('#vessel-list .vessel-row').count();
+    assert.equal(rows, await page.evaluate(() => window.shorewatch.vessels.size));
+    await screenshot(page, 'map-live');
+  });
+
+  await t.test('report times are shown in Beijing time (UTC+8)', async () => {
+    let last;
+    for (let i = 0; i < 5; i++) {
+      // Read right after an animation frame, when the page has drawn what it holds.
+      last = await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => {
+        const v = [...window.shorewatch.vessels.values()].find((x) => x.time);
+        const row = document.querySelector(`#vessel-list [data-vessel-id="${v.id}"] .vessel-time`);
+        resolve({ time: v.time, title: row.title });
+      })));
+      if (last.title.startsWith(beijing(last.time))) break;
+    }
+    assert.ok(last.title.startsWith(beijing(last.time)), `${last.title} shows ${last.time} in UTC+8`);
+  });
+
+  await t.test('clicking a zone shows its attributes with their Chinese names', async () => {
+    const server = await api('/api/layers', token);
+    const zones = server.filter((l) => l.kind === 'mining_zone').map((l) => l.name);
+    let at = null;
+    for (const name of zones) {
+      at = await page.evaluate((n) => window.shorewatch.findRenderedPoint(n), name);
+      if (at) break;
+    }
+    assert.ok(at, 'a mining zone is visible in the start view');
+    await page.mouse.click(at.x, at.y);
+    const popup = page.locator('.zone-popup');
+    await popup.waitFor({ state: 'visible', ...WAIT });
+    const text = await popup.textContent();
+    assert.match(text, /可采区/);
+    assert.match(text, /名称/, 'attribute names stay in Chinese');
+    await screenshot(page, 'map-zone-popup');
+    await page.click('.zone-popup .maplibregl-popup-close-button');
+  });
+
+  await t.test('a vessel row opens its details; hovering a vessel shows its name', async () => {
+    const target = await page.evaluate(() => {
+      const v = [...window.shorewatch.vessels.values()].find((x) => x.lon !== null);
+      return { id: v.id, name: v.name };
+    });
+    await page.click(`#vessel-list [data-vessel-id="${target.id}"]`);
+    await page.locator('.vessel-popup').waitFor({ state: 'visible', ...WAIT });
+    assert.ok((await page.textContent('.vessel-popup')).includes(target.name));
+    await page.waitForFunction(() => !window.shorewatch.mapMoving, null, WAIT);
+    await screenshot(page, 'map-vessel-details');
+    await page.click('.vessel-popup .maplibregl-popup-close-button');
+
+    const p = await page.evaluate((id) => window.shorewatch.vesselScreenPoint(id), target.id);
+    await page.mouse.move(p.x + 40, p.y + 40);
+    await page.mouse.move(p.x, p.y, { steps: 4 });
+    const hover = page.locator('.hover-popup');
+    await hover.waitFor({ state: 'visible', ...WAIT });
+    const text = await hover.textContent();
+    // Vessels lying together at a parking point overlap; the popup names the one on top, which
+    // must be a vessel under the pointer.
+    const near = await page.evaluate(({ x, y }) => [...window.shorewatch.vessels.values()].filter((v) => {
+      const q = window.shorewatch.vesselScreenPoint(v.id);
+      return q && Math.hypot(q.x - x, q.y - y) <= 12;
+    }).map((v) => v.name), p);
+    assert.ok(near.includes(target.name));
+    assert.ok(near.some((n) => text.includes(n)), `hover popup "${text}" names one of ${near.join(', ')}`);
+    await screenshot(page, 'map-hover');
+    await page.mouse.move(5, 300);
+  });
+
+  await t.test('English switch, remembered across a reload', async () => {
+    await page.click('#lang-toggle');
+    await page.waitForFunction(() => document.documentElement.lang === 'en', null, WAIT);
+    assert.match(await page.textContent('#legend'), /Mining zone/);
+    assert.match(await page.textContent('#legend'), /River/);
+    assert.equal((await page.textContent('#ws-status')).trim(), 'Connected');
+    assert.equal((await page.textContent('#logout')).trim(), 'Log out');
+    assert.equal(await page.evaluate(() => localStorage.getItem('shorewatch.lang')), 'en');
+    await screenshot(page, 'map-english');
+
+    await page.reload();
+    await page.waitForFunction(() => window.shorewatch.mapLoaded && window.shorewatch.ws === 'open', null, WAIT);
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.match(await page.textContent('.panel-vessels h2'), /Vessels/);
+    assert.equal(await page.isVisible('#login-view'), false, 'the session survives a reload');
+  });
+
+  await t.test('logout returns to the login form', async () => {
+    await page.click('#logout');
+    await page.locator('#login-form').waitFor({ state: 'visible', ...WAIT });
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('shorewatch.token')), null);
+    assert.equal((await page.textContent('#login-submit')).trim(), 'Sign in');
+  });
+
+  await t.test('no console or page errors', () => {
+    assert.deepEqual(unexpectedErrors(errors, HARMLESS), []);
+  });
+});

@@ -1,0 +1,122 @@
+// live.js -- the live event feed: one WebSocket, reconnect with backoff, status indicator, dispatch by type.
+
+import { liveUrl, token } from './api.js';
+import { t, onLangChange } from './i18n.js';
+
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 30000;
+
+const statusEl = document.getElementById('ws-status');
+const statusText = statusEl.querySelector('.ws-status-text');
+
+let ws = null;
+let state = 'idle'; // idle | connecting | open | reconnecting | closed
+let handlers = {};
+let attempt = 0;
+let retryTimer = 0;
+let everOpened = false;
+let stopped = true;
+let failuresSinceOpen = 0;
+let options = {};
+
+function setState(next) {
+  state = next;
+  statusEl.dataset.state = next;
+  statusEl.hidden = next === 'idle';
+  renderStatus();
+}
+
+function renderStatus() {
+  const key = { connecting: 'ws.connecting', open: 'ws.open', reconnecting: 'ws.reconnecting', closed: 'ws.closed' }[state];
+  statusText.textContent = key ? t(key) : '';
+  statusEl.title = statusText.textContent;
+}
+
+onLangChange(renderStatus);
+
+/** The feed's state: 'idle', 'connecting', 'open', 'reconnecting' or 'closed'. */
+export const liveState = () => state;
+
+function dispatch(data) {
+  let msg;
+  try {
+    msg = JSON.parse(data);
+  } catch {
+    console.warn('live: a message that is not JSON was ignored');
+    return;
+  }
+  if (!msg || typeof msg.type !== 'string') return;
+  const fn = handlers[msg.type];
+  // Unknown types (alerts and layer events before their UI exists) are ignored on purpose.
+  if (fn) fn(msg);
+}
+
+function connect() {
+  if (stopped || !token()) return;
+  setState(everOpened || attempt > 0 ? 'reconnecting' : 'connecting');
+  const sock = new WebSocket(liveUrl());
+  ws = sock;
+  sock.addEventListener('open', () => {
+    if (ws !== sock) return;
+    const resumed = everOpened;
+    everOpened = true;
+    attempt = 0;
+    failuresSinceOpen = 0;
+    setState('open');
+    if (resumed && options.onReconnect) options.onReconnect();
+  });
+  sock.addEventListener('message', (ev) => {
+    if (ws === sock && typeof ev.data === 'string') dispatch(ev.data);
+  });
+  sock.addEventListener('close', () => {
+    if (ws !== sock) return;
+    ws = null;
+    if (stopped) return;
+    failuresSinceOpen++;
+    scheduleReconnect();
+  });
+  // 'error' is always followed by 'close'; nothing to do here.
+}
+
+function scheduleReconnect() {
+  setState('reconnecting');
+  // Exponential backoff with jitter, so a restarted server is not hit by every client at once.
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempt);
+  const delay = base / 2 + Math.random() * (base / 2);
+  attempt++;
+  // A handshake that keeps failing may mean the token expired: let the caller check over HTTP
+  // (a 401 there ends the session); browsers do not expose the handshake's status.
+  if (failuresSinceOpen === 3 && options.onRepeatedFailure) options.onRepeatedFailure();
+  retryTimer = setTimeout(() => {
+    retryTimer = 0;
+    connect();
+  }, delay);
+}
+
+/**
+ * Open the feed. HANDLERS maps message types to functions; OPTS.onReconnect runs after a
+ * reconnect (to resync what was missed), OPTS.onRepeatedFailure after three failed attempts.
+ */
+export function startLive(handlerMap, opts = {}) {
+  stopLive();
+  handlers = handlerMap;
+  options = opts;
+  stopped = false;
+  attempt = 0;
+  everOpened = false;
+  failuresSinceOpen = 0;
+  connect();
+}
+
+/** Close the feed for good (logout). */
+export function stopLive() {
+  stopped = true;
+  if (retryTimer) clearTimeout(retryTimer);
+  retryTimer = 0;
+  if (ws) {
+    const sock = ws;
+    ws = null;
+    sock.close(1000, 'logout');
+  }
+  setState('idle');
+}

@@ -1,0 +1,349 @@
+// map.js -- the MapLibre map: style built in code, the GIS layers drawn by kind, legend, zone popups.
+
+import { getLayerItems } from './api.js';
+import { t, tOr, onLangChange } from './i18n.js';
+
+/* global maplibregl */
+
+// Draw order, bottom to top, and colours of each layer kind.
+const KINDS = ['river', 'function_zone', 'shoreline_project', 'protection', 'no_mining', 'mining_zone', 'parking'];
+const KIND_STYLE = {
+  river: { fill: '#a9d3f0', fillOpacity: 0.85, line: '#2b7bb9', lineWidth: 2, outline: '#7fb6de' },
+  mining_zone: { fill: '#3cb44b', fillOpacity: 0.28, line: '#23803a', lineWidth: 1.6 },
+  parking: { fill: '#8e44ad', fillOpacity: 0.3, line: '#6c3483', lineWidth: 1.6 },
+  no_mining: { fill: '#d62728', fillOpacity: 0.25, line: '#c0392b', lineWidth: 1.6, pattern: 'hatch-red' },
+  protection: { fill: '#f39c12', fillOpacity: 0.28, line: '#d68910', lineWidth: 1.6 },
+  shoreline_project: { fill: '#7f8c8d', fillOpacity: 0.3, line: '#5d6d7e', lineWidth: 1.2 },
+  function_zone: { fill: '#aab7b8', fillOpacity: 0.15, line: '#839192', lineWidth: 1, dash: [3, 2] },
+};
+const BACKGROUND = '#eef3f6';
+const ZONES_TOP = 'zones-top';
+
+let map = null;
+let loaded = false;
+let popup = null;
+const layerInfo = new Map(); // source id -> {name, kind, title, features, styleIds}
+const clickables = new Map(); // style layer id -> fn(feature, lngLat)
+const kindsPresent = new Set();
+const hiddenKinds = new Set();
+const legendExtras = []; // fn(ul) appending more legend rows (the vessel kinds)
+
+/** The MapLibre map, or null before createMap(). */
+export const getMap = () => map;
+export const isMapLoaded = () => loaded;
+
+function buildStyle(config) {
+  const style = {
+    version: 8,
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND } }],
+  };
+  if (config && typeof config.basemap === 'string' && config.basemap) {
+    style.sources.basemap = {
+      type: 'raster', tiles: [config.basemap], tileSize: 256, maxzoom: 19,
+      attribution: typeof config.basemap_attribution === 'string' ? config.basemap_attribution : undefined,
+    };
+    style.layers.push({ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-opacity': 0.9 } });
+  }
+  // An invisible layer marking the top of the zone layers; vessels go above it.
+  style.layers.push({ id: ZONES_TOP, type: 'background', layout: { visibility: 'none' }, paint: {} });
+  return style;
+}
+
+/** A small diagonal red hatch as an RGBA image, for no-mining zones (fill-pattern). */
+function hatchImage(rgb, alphaBg, alphaLine) {
+  const size = 12;
+  const data = new Uint8ClampedArray(size * size * 4);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const on = (x + y) % size < 2; // a 2-pixel stripe that tiles seamlessly
+      const i = (y * size + x) * 4;
+      data[i] = rgb[0];
+      data[i + 1] = rgb[1];
+      data[i + 2] = rgb[2];
+      data[i + 3] = Math.round(255 * (on ? alphaLine : alphaBg));
+    }
+  }
+  return { width: size, height: size, data };
+}
+
+/**
+ * Create the map in #map from CONFIG ({basemap, center, zoom}); resolves once the style is loaded.
+ */
+export function createMap(config) {
+  const center = Array.isArray(config?.center) && config.center.length === 2 ? config.center : [117.18, 29.3];
+  const zoom = Number.isFinite(config?.zoom) ? config.zoom : 12;
+  map = new maplibregl.Map({
+    container: 'map',
+    style: buildStyle(config),
+    center,
+    zoom,
+    maxZoom: 19,
+    dragRotate: false,
+    pitchWithRotate: false,
+    attributionControl: { compact: true, customAttribution: config?.attribution || undefined },
+  });
+  map.touchZoomRotate.disableRotation();
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.on('click', onClick);
+  map.on('mousemove', onMouseMove);
+  onLangChange(() => {
+    if (popup) popup.remove();
+    renderLegend();
+  });
+  return new Promise((resolve, reject) => {
+    map.once('load', () => {
+      map.addImage('hatch-red', hatchImage([214, 39, 40], 0.12, 0.7));
+      loaded = true;
+      resolve(map);
+    });
+    map.once('error', (e) => {
+      if (!loaded) reject(e.error || new Error('map error'));
+    });
+  });
+}
+
+/** Destroy the map (logout). */
+export function destroyMap() {
+  if (popup) popup.remove();
+  popup = null;
+  if (map) map.remove();
+  map = null;
+  loaded = false;
+  layerInfo.clear();
+  clickables.clear();
+  kindsPresent.clear();
+  legendExtras.length = 0;
+  document.getElementById('legend').replaceChildren();
+}
+
+/** Run FN(feature, lngLat) when STYLE_LAYER_ID is the top-most clicked layer. */
+export function registerClickable(styleLayerId, fn) {
+  clickables.set(styleLayerId, fn);
+}
+
+/** Add a legend section drawn by FN(ul); redrawn on language change. */
+export function addLegendSection(fn) {
+  legendExtras.push(fn);
+  renderLegend();
+}
+
+function queryBox(point, r) {
+  return [[point.x - r, point.y - r], [point.x + r, point.y + r]];
+}
+
+function clickableIds() {
+  return [...clickables.keys()].filter((id) => map.getLayer(id));
+}
+
+function onMouseMove(ev) {
+  const ids = clickableIds();
+  const hit = ids.length ? map.queryRenderedFeatures(queryBox(ev.point, 3), { layers: ids }) : [];
+  map.getCanvas().style.cursor = hit.length ? 'pointer' : '';
+}
+
+function onClick(ev) {
+  const ids = clickableIds();
+  if (!ids.length) return;
+  const hits = map.queryRenderedFeatures(queryBox(ev.point, 4), { layers: ids });
+  if (!hits.length) return;
+  const top = hits[0];
+  clickables.get(top.layer.id)(top, ev.lngLat);
+}
+
+/** Show a sticky popup with CONTENT (a DOM node) at LNGLAT, replacing the previous one. */
+export function showPopup(lngLat, content, className) {
+  if (popup) popup.remove();
+  popup = new maplibregl.Popup({ closeButton: true, maxWidth: '340px', className })
+    .setLngLat(lngLat)
+    .setDOMContent(content)
+    .addTo(map);
+  return popup;
+}
+
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function propertyValue(v) {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+function zonePopup(info, feature, lngLat) {
+  const box = el('div', 'popup-zone');
+  const head = el('div', 'popup-title');
+  head.append(el('span', `kind-chip kind-${info.kind}`, tOr(`kind.${info.kind}`, info.kind)), ' ',
+    el('span', null, info.title || info.name));
+  box.append(head);
+  const table = el('table', 'props');
+  let props = feature.properties || {};
+  // MapLibre hands nested values over as JSON strings; show them as they are.
+  for (const [k, v] of Object.entries(props)) {
+    const tr = el('tr');
+    tr.append(el('th', null, k), el('td', null, propertyValue(v)));
+    table.append(tr);
+  }
+  if (!table.childElementCount) table.append(el('tr')).append(el('td', 'muted', '—'));
+  box.append(table);
+  showPopup(lngLat, box, 'zone-popup');
+}
+
+function styleLayersFor(src, kind) {
+  const s = KIND_STYLE[kind] || KIND_STYLE.shoreline_project;
+  const polygon = ['==', '$type', 'Polygon'];
+  const line = ['==', '$type', 'LineString'];
+  const point = ['==', '$type', 'Point'];
+  const fillPaint = s.pattern ? { 'fill-pattern': s.pattern } : { 'fill-color': s.fill, 'fill-opacity': s.fillOpacity };
+  const outlinePaint = { 'line-color': s.outline || s.line, 'line-width': kind === 'river' ? 0.8 : s.lineWidth };
+  if (s.dash) outlinePaint['line-dasharray'] = s.dash;
+  return [
+    { id: `${src}-fill`, type: 'fill', source: src, filter: polygon, paint: fillPaint },
+    { id: `${src}-outline`, type: 'line', source: src, filter: polygon, paint: outlinePaint },
+    {
+      id: `${src}-line`, type: 'line', source: src, filter: line,
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: {
+        'line-color': s.line,
+        'line-width': kind === 'river' ? ['interpolate', ['linear'], ['zoom'], 8, 1.5, 14, 4] : s.lineWidth,
+      },
+    },
+    {
+      id: `${src}-point`, type: 'circle', source: src, filter: point,
+      paint: { 'circle-radius': 6, 'circle-color': s.fill, 'circle-opacity': 0.75, 'circle-stroke-color': s.line, 'circle-stroke-width': 1.5 },
+    },
+  ];
+}
+
+function kindRank(kind) {
+  const i = KINDS.indexOf(kind);
+  return i < 0 ? 1 : i;
+}
+
+/**
+ * Add the server's layers (from /api/layers) in kind order and load each one's features.
+ * Resolves to [{name, kind, features}] once every layer is loaded (failed ones with an error).
+ */
+export async function loadLayers(layers) {
+  const sorted = [...layers].sort((a, b) => kindRank(a.kind) - kindRank(b.kind));
+  for (const layer of sorted) {
+    const src = `layer-${layer.name}`;
+    if (layerInfo.has(src)) continue;
+    map.addSource(src, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+    const styleLayers = styleLayersFor(src, layer.kind);
+    for (const sl of styleLayers) {
+      if (hiddenKinds.has(layer.kind)) sl.layout = { ...(sl.layout || {}), visibility: 'none' };
+      map.addLayer(sl, ZONES_TOP);
+    }
+    const info = { ...layer, styleIds: styleLayers.map((l) => l.id), loadedFeatures: 0 };
+    layerInfo.set(src, info);
+    kindsPresent.add(layer.kind);
+    for (const id of info.styleIds) {
+      if (layer.kind !== 'river') registerClickable(id, (f, ll) => zonePopup(info, f, ll));
+    }
+  }
+  renderLegend();
+  return Promise.all(sorted.map(async (layer) => {
+    const src = `layer-${layer.name}`;
+    try {
+      const fc = await getLayerItems(layer.name);
+      if (!map) return { name: layer.name, kind: layer.kind, features: 0 };
+      map.getSource(src).setData(fc);
+      const n = Array.isArray(fc?.features) ? fc.features.length : 0;
+      layerInfo.get(src).loadedFeatures = n;
+      return { name: layer.name, kind: layer.kind, features: n };
+    } catch (e) {
+      console.warn(`layer ${layer.name}: ${e.message}`);
+      return { name: layer.name, kind: layer.kind, features: 0, error: e.message };
+    }
+  }));
+}
+
+function setKindVisible(kind, visible) {
+  if (visible) hiddenKinds.delete(kind);
+  else hiddenKinds.add(kind);
+  for (const info of layerInfo.values()) {
+    if (info.kind !== kind) continue;
+    for (const id of info.styleIds) map.setLayoutProperty(id, 'visibility', visible ? 'visible' : 'none');
+  }
+}
+
+function swatch(kind) {
+  const s = KIND_STYLE[kind] || KIND_STYLE.shoreline_project;
+  const sw = el('span', `swatch swatch-${kind}`);
+  sw.style.backgroundColor = kind === 'no_mining' ? 'transparent' : s.fill;
+  sw.style.borderColor = s.line;
+  return sw;
+}
+
+function renderLegend() {
+  const ul = document.getElementById('legend');
+  ul.replaceChildren();
+  for (const kind of KINDS.filter((k) => kindsPresent.has(k))) {
+    const li = el('li', 'legend-row');
+    const label = el('label');
+    const box = el('input');
+    box.type = 'checkbox';
+    box.checked = !hiddenKinds.has(kind);
+    box.addEventListener('change', () => setKindVisible(kind, box.checked));
+    label.append(box, swatch(kind), el('span', 'legend-name', t(`kind.${kind}`)));
+    li.dataset.kind = kind;
+    li.append(label);
+    ul.append(li);
+  }
+  for (const fn of legendExtras) fn(ul);
+}
+
+/** For tests and diagnostics: how many features each loaded layer has rendered in the viewport. */
+export function renderedCounts() {
+  const out = {};
+  if (!map || !loaded) return out;
+  for (const info of layerInfo.values()) {
+    const ids = info.styleIds.filter((id) => map.getLayer(id));
+    out[info.name] = map.queryRenderedFeatures({ layers: ids }).length;
+  }
+  return out;
+}
+
+/** For tests and diagnostics: [{name, kind, features}] of the layers added so far. */
+export function layerSummary() {
+  return [...layerInfo.values()].map((i) => ({ name: i.name, kind: i.kind, title: i.title, features: i.loadedFeatures }));
+}
+
+/** For tests and diagnostics: the page position (CSS pixels) of [LON, LAT], or null before the map. */
+export function projectToPage(lon, lat) {
+  if (!map) return null;
+  const p = map.project([lon, lat]);
+  const r = map.getContainer().getBoundingClientRect();
+  return { x: r.left + p.x, y: r.top + p.y };
+}
+
+/**
+ * For tests and diagnostics: a page position (CSS pixels) where layer NAME has a rendered feature
+ * that nothing clickable covers, found on a coarse grid over the map; null if none is in view.
+ */
+export function findRenderedPoint(name, step = 10) {
+  const info = layerInfo.get(`layer-${name}`);
+  if (!map || !loaded || !info) return null;
+  const own = new Set(info.styleIds);
+  const ids = clickableIds();
+  const canvas = map.getCanvas();
+  const w = canvas.clientWidth;
+  const h = canvas.clientHeight;
+  const r = map.getContainer().getBoundingClientRect();
+  for (let y = step * 6; y < h - step * 6; y += step) {
+    for (let x = step * 6; x < w - step * 6; x += step) {
+      const hits = map.queryRenderedFeatures(queryBox({ x, y }, 4), { layers: ids });
+      if (hits.length && own.has(hits[0].layer.id)) return { x: r.left + x, y: r.top + y };
+    }
+  }
+  return null;
+}
+
+/** For tests and diagnostics: true while the map is panning or zooming. */
+export const isMapMoving = () => Boolean(map && map.isMoving());
