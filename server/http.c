@@ -59,12 +59,24 @@ void http_error(struct http_req *r, int status, const char *msg)
 	http_json(r, status, json_pack("{s:s}", "error", msg));
 }
 
-int http_query(struct http_req *r, const char *name, char *buf, size_t len)
+int http_urlarg(struct lws *wsi, const char *name, char *buf, size_t len)
 {
 	char key[64];
+	size_t kl;
 
-	snprintf(key, sizeof(key), "%s=", name);
-	return lws_get_urlarg_by_name(r->wsi, key, buf, (int)len) ? (int)strlen(buf) : -1;
+	kl = (size_t)snprintf(key, sizeof(key), "%s=", name);
+	if (!lws_get_urlarg_by_name(wsi, key, buf, (int)len))
+		return -1;
+	/* lws 4.1 copies the whole "name=value" fragment; later versions only
+	 * the value */
+	if (!strncmp(buf, key, kl))
+		memmove(buf, buf + kl, strlen(buf + kl) + 1);
+	return (int)strlen(buf);
+}
+
+int http_query(struct http_req *r, const char *name, char *buf, size_t len)
+{
+	return http_urlarg(r->wsi, name, buf, len);
 }
 
 json_t *http_body_json(struct http_req *r)

@@ -58,6 +58,9 @@ void http_respond(struct http_req *r, int status, const char *ctype, char *body,
 void http_error(struct http_req *r, int status, const char *msg);
 /* Responds with the JSON value (stolen reference). */
 void http_json(struct http_req *r, int status, json_t *v);
+/* Copies the URL query argument `name` of any lws connection into buf
+ * (URL-decoded); returns its length or -1 if absent. */
+int http_urlarg(struct lws *wsi, const char *name, char *buf, size_t len);
 /* Copies a URL query argument into buf; returns its length or -1 if absent. */
 int http_query(struct http_req *r, const char *name, char *buf, size_t len);
 /* Parses the request body as a JSON object; responds 400 and returns NULL on

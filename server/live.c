@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "http.h"
 #include "log.h"
 #include "server.h"
 
@@ -91,9 +92,11 @@ static int live_authorise(struct lws *wsi, struct sw_server *s, struct live_pss 
 	int n;
 
 	n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
-	if (n <= 0 || (strcmp(uri, "/ws") && strncmp(uri, "/ws?", 4)))
+	if (n <= 0 || (strcmp(uri, "/ws") && strncmp(uri, "/ws?", 4))) {
+		log_info("live: WebSocket on %s refused: the live feed is at /ws", n > 0 ? uri : "?");
 		return -1;
-	if (lws_get_urlarg_by_name(wsi, "token=", tok, sizeof(tok)) &&
+	}
+	if (http_urlarg(wsi, "token", tok, sizeof(tok)) > 0 &&
 	    !auth_token_check(s->key, tok, sw_now_ms() / 1000, &pss->who))
 		return 0;
 	n = lws_hdr_copy(wsi, tok, sizeof(tok), WSI_TOKEN_HTTP_AUTHORIZATION);
