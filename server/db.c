@@ -15,6 +15,8 @@
 /* Positions waiting for the writer, most that may queue before feeds are
  * told to back off (about 2 minutes at 10,000 positions/s). */
 #define DB_QUEUE_MAX 2000000
+/* write attempts for one batch once stopping (about 10 s of back-off) */
+#define DB_STOP_TRIES 8
 
 struct pos_batch {
 	struct pos_batch *next;
@@ -349,7 +351,7 @@ static void *writer_main(void *arg)
 {
 	struct db *d = arg;
 	PGconn *conn = NULL;
-	int backoff_ms = 100;
+	int backoff_ms = 100, tries, lost = 0;
 
 	for (;;) {
 		struct sw_position *batch;
@@ -392,10 +394,23 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&d->lock);
 
 		n = take;
-		/* retry until written: positions are evidence and are not dropped */
-		for (;;) {
+		/* retry until written: positions are evidence and are not dropped,
+		 * except when shutting down with the database gone for longer than
+		 * DB_STOP_GRACE_S (the reliability work adds an on-disk spool) */
+		for (tries = 0;; tries++) {
+			int stopping;
+
 			if (ensure_conn(d, &conn) && write_batch(conn, batch, n) == 0)
 				break;
+			pthread_mutex_lock(&d->lock);
+			stopping = d->stopping;
+			pthread_mutex_unlock(&d->lock);
+			if (stopping && tries >= DB_STOP_TRIES) {
+				log_error("db: shutting down with the database unreachable: %zu positions "
+					  "not written", n);
+				lost = 1;
+				break;
+			}
 			pthread_mutex_lock(&d->lock);
 			d->stats.write_errors++;
 			d->stats.connected = 0;
@@ -412,6 +427,19 @@ static void *writer_main(void *arg)
 				backoff_ms *= 2;
 		}
 		backoff_ms = 100;
+		if (lost) {
+			size_t k;
+
+			pthread_mutex_lock(&d->lock);
+			d->inflight -= n;
+			d->stats.write_errors += n;
+			pthread_mutex_unlock(&d->lock);
+			for (k = 0; k < n; k++)
+				free(batch[k].raw);
+			free(batch);
+			lost = 0;
+			continue;
+		}
 
 		{
 			struct pos_batch *pb = malloc(sizeof(*pb));

@@ -129,8 +129,7 @@ void http_submit_job(struct sw_server *s, struct http_req *r, struct db_job *j)
 	db_submit(s->db, j);
 }
 
-/* Splits path into segments and matches a route pattern; fills r->params. */
-static int route_match(const char *pattern, struct http_req *r)
+int http_route_match(const char *pattern, struct http_req *r)
 {
 	const char *p = pattern, *u = r->path;
 	size_t pb = 0;
@@ -197,7 +196,7 @@ static void dispatch(struct sw_server *s, struct http_req *r)
 	int path_known = 0;
 
 	for (rt = api_routes; rt->pattern; rt++) {
-		if (!route_match(rt->pattern, r))
+		if (!http_route_match(rt->pattern, r))
 			continue;
 		path_known = 1;
 		if (rt->method != r->method && !(rt->method == HM_GET && r->method == HM_HEAD))

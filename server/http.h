@@ -52,6 +52,9 @@ struct http_route {
 /* api.c: the route table, terminated by a NULL pattern. */
 extern const struct http_route api_routes[];
 
+/* Matches r->path against a route pattern ("{}" matches one non-empty
+ * segment; one trailing slash is tolerated) and fills r->params. 1 or 0. */
+int http_route_match(const char *pattern, struct http_req *r);
 /* Queues a response; takes ownership of body (malloc'd, may be NULL). */
 void http_respond(struct http_req *r, int status, const char *ctype, char *body, size_t len);
 /* Responds with {"error": msg}. */

@@ -78,8 +78,11 @@ static json_t *load_features(const char *path, json_t **root, char *err,
 	json_t *feats;
 
 	if (!r) {
-		snprintf(err, errlen, "%s: %s (line %d)", path, je.text,
-			 je.line);
+		if (je.line > 0)
+			snprintf(err, errlen, "%s: %s (line %d)", path, je.text,
+				 je.line);
+		else
+			snprintf(err, errlen, "%s", je.text);
 		return NULL;
 	}
 	feats = json_object_get(r, "features");

@@ -419,23 +419,21 @@ static void scan(struct sim_app *a, double now)
 	a->scan_from = a->n ? (a->scan_from + 1) % a->n : 0;
 }
 
-/* Counts positions not acknowledged in time; warns at most every 10 s. */
+/* Counts positions not acknowledged in time; warns at most every 10 s about
+ * the ones found missing since the last warning. */
 static void check_acks(struct sim_app *a, double now, double *warn_at,
-		       unsigned *missing, const char **who)
+		       uint64_t *warned, const char **who)
 {
 	size_t i;
 
-	for (i = 0; i < a->n; i++) {
-		unsigned k = sim_net_expire(a, &a->t[i], now, 0);
-		if (k) {
-			*missing += k;
+	for (i = 0; i < a->n; i++)
+		if (a->t[i].pend_n && sim_net_expire(a, &a->t[i], now, 0))
 			*who = a->t[i].v.terminal;
-		}
-	}
-	if (*missing && now >= *warn_at) {
-		sim_log("warning: %u position reports got no 0x8001 within %.0f s (e.g. terminal %s)",
-			*missing, SIM_ACK_TIMEOUT, *who);
-		*missing = 0;
+	if (a->s.missing > *warned && now >= *warn_at) {
+		sim_log("warning: %llu position reports got no 0x8001 within %.0f s (e.g. terminal %s)",
+			(unsigned long long)(a->s.missing - *warned),
+			SIM_ACK_TIMEOUT, *who);
+		*warned = a->s.missing;
 		*warn_at = now + 10;
 	}
 }
@@ -456,7 +454,7 @@ static void run(struct sim_app *a)
 	struct epoll_event ev[512];
 	double now = sim_mono(), last_scan = 0, next_cron = now + 1,
 	       next_status = now + STATUS_EVERY, warn_at = 0, drain_end = 0;
-	unsigned missing = 0;
+	uint64_t warned = 0;
 	const char *who = "";
 	int i, n;
 
@@ -479,7 +477,7 @@ static void run(struct sim_app *a)
 			last_scan = now;
 		}
 		if (now >= next_cron) {
-			check_acks(a, now, &warn_at, &missing, &who);
+			check_acks(a, now, &warn_at, &warned, &who);
 			next_cron = now + 1;
 		}
 		if (now >= next_status) {
@@ -504,10 +502,9 @@ static void run(struct sim_app *a)
 	now = sim_mono();
 	for (i = 0; (size_t)i < a->n; i++)
 		sim_net_close(a, &a->t[i], now, 0);
-	check_acks(a, now, &warn_at, &missing, &who);
-	if (missing)
-		sim_log("warning: %u position reports got no 0x8001 before exit",
-			missing);
+	if (a->s.missing > warned)
+		sim_log("warning: %llu position reports got no 0x8001 (before exit)",
+			(unsigned long long)(a->s.missing - warned));
 }
 
 int main(int argc, char **argv)

@@ -32,7 +32,11 @@ int sim_fleet_load(const char *path, const struct sim_geo *g,
 	size_t i;
 
 	if (!root) {
-		snprintf(err, errlen, "%s: %s (line %d)", path, je.text, je.line);
+		if (je.line > 0)
+			snprintf(err, errlen, "%s: %s (line %d)", path, je.text,
+				 je.line);
+		else
+			snprintf(err, errlen, "%s", je.text);
 		return -1;
 	}
 	if (!json_is_array(root) || !json_array_size(root)) {

@@ -530,6 +530,8 @@ static void send_position(struct sim_app *a, struct sim_term *t, double now)
 	if (t->pend_n == SIM_PENDING) {
 		/* oldest never answered: count it missing */
 		a->s.missing++;
+		sim_logt(a, "terminal %s: %d position reports unanswered",
+			 t->v.terminal, SIM_PENDING);
 		t->pend_n--;
 		memmove(&t->pend_serial[0], &t->pend_serial[1],
 			t->pend_n * sizeof(t->pend_serial[0]));

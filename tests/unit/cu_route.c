@@ -1,0 +1,71 @@
+/* cu_route.c -- unit tests for the API router's path matching and the route table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "http.h"
+
+static int match(const char *pattern, const char *path, struct http_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	strcpy(r->path, path);
+	return http_route_match(pattern, r);
+}
+
+static void test_match(void **state)
+{
+	struct http_req r;
+
+	(void)state;
+	assert_true(match("/api/vessels", "/api/vessels", &r));
+	assert_true(match("/api/vessels", "/api/vessels/", &r));
+	assert_false(match("/api/vessels", "/api/vesselsx", &r));
+	assert_false(match("/api/vessels", "/api/vessel", &r));
+	assert_false(match("/api/vessels", "/api/vessels//", &r));
+	assert_true(match("/api/vessels/{}", "/api/vessels/42", &r));
+	assert_string_equal(r.params[0], "42");
+	assert_false(match("/api/vessels/{}", "/api/vessels/", &r));
+	assert_false(match("/api/vessels/{}", "/api/vessels/42/track", &r));
+	assert_true(match("/api/vessels/{}/track", "/api/vessels/7/track", &r));
+	assert_string_equal(r.params[0], "7");
+	assert_true(match("/collections/{}/items", "/collections/岸线项目/items", &r));
+	assert_string_equal(r.params[0], "岸线项目");
+	assert_true(match("/tiles/{}/{}/{}/{}", "/tiles/zones/12/3401/1680", &r));
+	assert_string_equal(r.params[0], "zones");
+	assert_string_equal(r.params[3], "1680");
+}
+
+/* Every route declares a role; only the public three need none. */
+static void test_route_roles(void **state)
+{
+	const struct http_route *rt;
+	int public_routes = 0;
+
+	(void)state;
+	for (rt = api_routes; rt->pattern; rt++) {
+		assert_non_null(rt->fn);
+		assert_true(rt->method >= HM_GET && rt->method <= HM_HEAD);
+		if (rt->need == ROLE_NONE) {
+			public_routes++;
+			assert_true(!strcmp(rt->pattern, "/api/health") ||
+				    !strcmp(rt->pattern, "/api/config") ||
+				    !strcmp(rt->pattern, "/api/login"));
+		}
+		if (rt->method != HM_GET)
+			assert_true(rt->need == ROLE_NONE || rt->need >= ROLE_ENFORCER);
+	}
+	assert_int_equal(public_routes, 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_route_roles),
+	};
+
+	return cmocka_run_group_tests_name("route", tests, NULL, NULL);
+}
