@@ -19,7 +19,12 @@ static void job_pg_error(struct db_job *j, PGresult *res, const char *what)
 		snprintf(msg, sizeof(msg), "%s: already exists (%s)", what,
 			 constraint ? constraint : "unique");
 		db_job_error(j, 409, msg);
-	} else if (state && (!strncmp(state, "23", 2) || !strncmp(state, "22", 2))) {
+	} else if (state && !strncmp(state, "22", 2)) {
+		/* data exceptions name the bad input, never the query */
+		snprintf(msg, sizeof(msg), "%s: %s", what,
+			 PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+		db_job_error(j, 400, msg);
+	} else if (state && !strncmp(state, "23", 2)) {
 		snprintf(msg, sizeof(msg), "%s: invalid value (%s)", what,
 			 constraint ? constraint : "check");
 		db_job_error(j, 400, msg);

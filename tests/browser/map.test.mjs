@@ -28,12 +28,7 @@ before(async () => {
 
 after(async () => {
   if (br) await br.close();
-  if (sim && sim.exitCode === null) {
-    const exited = new Promise((resolve) => sim.once('exit', resolve));
-    sim.kill('SIGTERM');
-    await exited;
-  }
-  if (stack) await stack.stop();
+  if (stack) await stack.stop(); // also stops the simulator
 });
 
 /** "YYYY-MM-DD HH:MM:SS" of ISO in Asia/Shanghai, computed here in Node, independent of the page. */

@@ -28,6 +28,11 @@ const kindsPresent = new Set();
 const hiddenKinds = new Set();
 const legendExtras = []; // fn(ul) appending more legend rows (the vessel kinds)
 
+onLangChange(() => {
+  if (popup) popup.remove();
+  if (map) renderLegend();
+});
+
 /** The MapLibre map, or null before createMap(). */
 export const getMap = () => map;
 export const isMapLoaded = () => loaded;
@@ -88,18 +93,17 @@ export function createMap(config) {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.on('click', onClick);
   map.on('mousemove', onMouseMove);
-  onLangChange(() => {
-    if (popup) popup.remove();
-    renderLegend();
-  });
   return new Promise((resolve, reject) => {
     map.once('load', () => {
       map.addImage('hatch-red', hatchImage([214, 39, 40], 0.12, 0.7));
       loaded = true;
       resolve(map);
     });
-    map.once('error', (e) => {
+    // Without a listener MapLibre logs every error itself; after the start, errors are tiles
+    // that failed (e.g. an unreachable basemap), which must not flood the console.
+    map.on('error', (e) => {
       if (!loaded) reject(e.error || new Error('map error'));
+      else console.warn(`map: ${e.error?.message || 'error'}`);
     });
   });
 }
@@ -175,14 +179,18 @@ function propertyValue(v) {
   return String(v);
 }
 
+const NAME_KEYS = ['名称', '项目名称', 'name', 'NAME', 'Name', 'code'];
+
 function zonePopup(info, feature, lngLat) {
+  const props = feature.properties || {};
   const box = el('div', 'popup-zone');
   const head = el('div', 'popup-title');
+  const nameKey = NAME_KEYS.find((k) => props[k] !== undefined && props[k] !== null && props[k] !== '');
   head.append(el('span', `kind-chip kind-${info.kind}`, tOr(`kind.${info.kind}`, info.kind)), ' ',
-    el('span', null, info.title || info.name));
+    el('span', null, nameKey ? String(props[nameKey]) : info.title || info.name));
   box.append(head);
+  box.append(el('div', 'muted popup-layer', `${t('field.layer')}: ${info.title || info.name}`));
   const table = el('table', 'props');
-  let props = feature.properties || {};
   // MapLibre hands nested values over as JSON strings; show them as they are.
   for (const [k, v] of Object.entries(props)) {
     const tr = el('tr');

@@ -2,7 +2,7 @@
 // and the side-panel list. Position updates are batched into one source update per animation frame.
 
 import { getVessel } from './api.js';
-import { t, formatTime, onLangChange } from './i18n.js';
+import { t, tOr, formatTime, onLangChange } from './i18n.js';
 import { getMap, registerClickable, addLegendSection, showPopup } from './map.js';
 
 /* global maplibregl */
@@ -102,16 +102,17 @@ export function initVesselLayers() {
   map.on('mousemove', CIRCLE, onHover);
   map.on('mouseleave', CIRCLE, hideHover);
   addLegendSection(vesselLegend);
-  onLangChange(() => {
-    hideHover();
-    for (const id of vessels.keys()) dirty.add(id);
-    scheduleFlush();
-  });
   layersReady = true;
   map.getSource(SOURCE).setData({
     type: 'FeatureCollection', features: [...vessels.values()].filter(hasPosition).map(feature),
   });
 }
+
+onLangChange(() => {
+  hideHover();
+  for (const id of vessels.keys()) dirty.add(id);
+  scheduleFlush();
+});
 
 function vesselLegend(ul) {
   const head = el('li', 'legend-subhead', t('legend.vessels'));
@@ -185,7 +186,7 @@ function openDetails(rawId) {
   detailRow(table, 'field.owner', v.owner);
   detailRow(table, 'field.terminal', v.terminal);
   detailRow(table, 'field.mmsi', v.mmsi);
-  detailRow(table, 'field.status', v.status);
+  detailRow(table, 'field.status', v.status && tOr(`status.${v.status}`, v.status));
   if (Number.isFinite(v.speed_kn)) detailRow(table, 'field.speed', `${v.speed_kn.toFixed(1)} ${t('unit.kn')}`);
   if (Number.isFinite(v.course)) detailRow(table, 'field.course', `${Math.round(v.course)}°`);
   detailRow(table, 'field.position', `${v.lon.toFixed(5)}, ${v.lat.toFixed(5)}`);
