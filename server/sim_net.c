@@ -269,6 +269,17 @@ static void send_auth(struct sim_app *a, struct sim_term *t, double now)
  * from an earlier registration (as real terminals do). */
 static void connected(struct sim_app *a, struct sim_term *t, double now)
 {
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof(me), pl = sizeof(peer);
+
+	/* a connect to a free port inside the ephemeral range can land on
+	 * itself (TCP simultaneous open): that is no server */
+	if (!getsockname(t->fd, (struct sockaddr *)&me, &ml) &&
+	    !getpeername(t->fd, (struct sockaddr *)&peer, &pl) && ml == pl &&
+	    !memcmp(&me, &peer, ml)) {
+		fail(a, t, now, "connect", "connected to itself (no server on that port)");
+		return;
+	}
 	if (t->auth[0])
 		send_auth(a, t, now);
 	else
@@ -420,6 +431,14 @@ static int on_frame(void *user, const uint8_t *content, size_t len, int err)
 	case JT808_REGISTER_RESPONSE:
 		return on_register_response(c, &m);
 	default: {
+		if (m.h.msg_id < 0x8000) {
+			/* terminal-side traffic: never answer it, or two peers
+			 * talking like terminals would echo each other forever */
+			c->a->s.errors++;
+			sim_logt(c->a, "terminal %s: unexpected 0x%04x from the server",
+				 c->t->v.terminal, m.h.msg_id);
+			return 0;
+		}
 		/* a downlink command we do not implement: say so (0x0001, 3) */
 		struct jt808_response r = {m.h.serial, m.h.msg_id,
 					   JT808_RESULT_UNSUPPORTED};
@@ -442,8 +461,10 @@ static void on_readable(struct sim_app *a, struct sim_term *t, double now)
 {
 	uint8_t buf[4096];
 	struct rx_ctx c = {a, t, now, t->gen};
+	int round;
 
-	for (;;) {
+	/* bounded, so one chatty connection cannot starve the others */
+	for (round = 0; round < 16; round++) {
 		ssize_t k = recv(t->fd, buf, sizeof(buf), 0);
 		if (k > 0) {
 			if (jt808_framer_push(&t->fr, buf, (size_t)k, on_frame, &c) ||
