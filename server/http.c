@@ -265,6 +265,79 @@ finished:
 	return 0;
 }
 
+static const char *mime_of(const char *path)
+{
+	static const struct {
+		const char *ext, *mime;
+	} t[] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
+		{ ".mjs", "text/javascript; charset=utf-8" }, { ".css", "text/css; charset=utf-8" },
+		{ ".json", "application/json" },           { ".geojson", "application/geo+json" },
+		{ ".svg", "image/svg+xml" },               { ".png", "image/png" },
+		{ ".jpg", "image/jpeg" },                  { ".ico", "image/x-icon" },
+		{ ".woff2", "font/woff2" },                { ".map", "application/json" },
+		{ ".txt", "text/plain; charset=utf-8" },   { ".pbf", "application/x-protobuf" },
+	};
+	const char *dot = strrchr(path, '.');
+	size_t i;
+
+	for (i = 0; dot && i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcasecmp(dot, t[i].ext))
+			return t[i].mime;
+	return "application/octet-stream";
+}
+
+/* Serves a file under web_root. Paths with "..", backslashes, hidden files
+ * or control characters are refused; "/" is index.html. Returns what the
+ * callback should return. */
+static int serve_static(struct sw_server *s, struct lws *wsi, struct http_req *r)
+{
+	char full[2048];
+	const char *p = r->path;
+	size_t i;
+	int n;
+
+	if (r->method != HM_GET && r->method != HM_HEAD) {
+		http_error(r, 405, "method not allowed");
+		return 0;
+	}
+	for (i = 0; p[i]; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (ch < 0x20 || ch == '\\' || (ch == '.' && i && p[i - 1] == '/'))
+			break;
+	}
+	if (p[i] || p[0] != '/') {
+		http_error(r, 404, "no such file");
+		return 0;
+	}
+	n = snprintf(full, sizeof(full), "%s%s%s", s->cfg->web_root, p,
+		     p[strlen(p) - 1] == '/' ? "index.html" : "");
+	if (n < 0 || (size_t)n >= sizeof(full)) {
+		http_error(r, 404, "no such file");
+		return 0;
+	}
+	r->is_api = 0;
+	n = lws_serve_http_file(wsi, full, mime_of(full), NULL, 0);
+	if (n < 0)
+		return -1;
+	if (n > 0 && lws_http_transaction_completed(wsi))
+		return -1;
+	return 0;
+}
+
+static int is_api_path(const char *path)
+{
+	static const char *prefixes[] = { "/api", "/collections", "/tiles" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		n = strlen(prefixes[i]);
+		if (!strncmp(path, prefixes[i], n) && (path[n] == '/' || !path[n]))
+			return 1;
+	}
+	return 0;
+}
+
 static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			 void *in, size_t len)
 {
@@ -307,6 +380,8 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 			http_error(r, 405, "method not allowed");
 			return 0;
 		}
+		if (!is_api_path(r->path))
+			return serve_static(s, wsi, r);
 		/* a body follows: dispatch at LWS_CALLBACK_HTTP_BODY_COMPLETION */
 		if ((r->method == HM_POST || r->method == HM_PATCH || r->method == HM_PUT) &&
 		    lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
@@ -352,6 +427,14 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 			break;
 		return write_response(wsi, r);
 
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		/* lws 4.1 leaves the header table of a served file in place:
+		 * without this, the next request on a keep-alive connection is
+		 * answered with the previous file */
+		if (lws_http_transaction_completed(wsi))
+			return -1;
+		return 0;
+
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (r) {
@@ -375,11 +458,6 @@ const struct lws_protocols http_protocol = {
 	"http", callback_http, sizeof(struct http_req), 0, 0, NULL, 0
 };
 
-static const struct lws_protocol_vhost_options mime_svg = { NULL, NULL, ".svg", "image/svg+xml" };
-static const struct lws_protocol_vhost_options mime_json = { &mime_svg, NULL, ".json", "application/json" };
-static const struct lws_protocol_vhost_options mime_geojson = { &mime_json, NULL, ".geojson", "application/geo+json" };
-static const struct lws_protocol_vhost_options mime_mjs = { &mime_geojson, NULL, ".mjs", "text/javascript" };
-static const struct lws_protocol_vhost_options mime_map = { &mime_mjs, NULL, ".map", "application/json" };
 
 /* Security headers lws adds to every response of the HTTP vhost. */
 static const struct lws_protocol_vhost_options hdr_referrer = { NULL, NULL, "referrer-policy:", "no-referrer" };
@@ -388,31 +466,18 @@ static const struct lws_protocol_vhost_options hdr_nosniff = { &hdr_frame, NULL,
 static const struct lws_protocol_vhost_options hdr_csp = { &hdr_nosniff, NULL, "content-security-policy:", SECURITY_CSP };
 const struct lws_protocol_vhost_options *const http_headers = &hdr_csp;
 
-/* Mount table: API prefixes go to the "http" protocol callback; everything
- * else is a file under web_root. Built once per server (web_root is
- * configuration). */
+/* One mount: everything goes to the "http" protocol callback, which routes
+ * the API and serves web_root itself (lws 4.1's LWSMPRO_FILE mounts answer a
+ * keep-alive connection's next request with the previous file). */
 const struct lws_http_mount *http_mounts(struct sw_server *s)
 {
-	static struct lws_http_mount m[4];
-	static const char *prefixes[] = { "/api", "/collections", "/tiles" };
-	size_t i;
+	static struct lws_http_mount m;
 
-	memset(m, 0, sizeof(m));
-	for (i = 0; i < 3; i++) {
-		m[i].mount_next = &m[i + 1];
-		m[i].mountpoint = prefixes[i];
-		m[i].mountpoint_len = (unsigned char)strlen(prefixes[i]);
-		m[i].protocol = "http";
-		m[i].origin_protocol = LWSMPRO_CALLBACK;
-	}
-	m[3].mountpoint = "/";
-	m[3].mountpoint_len = 1;
-	m[3].origin = s->cfg->web_root;
-	m[3].def = "index.html";
-	m[3].origin_protocol = LWSMPRO_FILE;
-	m[3].extra_mimetypes = &mime_map;
-	m[3].cache_max_age = 60;
-	m[3].cache_reusable = 1;
-	m[3].cache_revalidate = 1;
-	return m;
+	(void)s;
+	memset(&m, 0, sizeof(m));
+	m.mountpoint = "/";
+	m.mountpoint_len = 1;
+	m.protocol = "http";
+	m.origin_protocol = LWSMPRO_CALLBACK;
+	return &m;
 }

@@ -16,7 +16,8 @@
 #include "log.h"
 #include "server.h"
 
-#define JT_OUT_MAX 1024      /* pending replies per connection */
+#define JT_OUT_MAX 65536     /* pending reply bytes before we hang up */
+#define JT_OUT_PAUSE 16384   /* pending reply bytes above which we stop reading */
 #define JT_HELD_MAX 8        /* frames held while a registry lookup runs */
 #define JT_GARBAGE_MAX 4096  /* bytes without one valid frame before we hang up */
 
@@ -41,8 +42,9 @@ struct jt_conn {
 	struct jt_held held[JT_HELD_MAX];
 	size_t garbage;
 	uint64_t frames_ok;
-	size_t out_len;
-	uint8_t out[LWS_PRE + JT_OUT_MAX];
+	uint8_t *out;              /* LWS_PRE + pending replies; NULL when idle */
+	size_t out_len, out_cap;
+	int rx_paused;
 	char peer[64];
 };
 
@@ -51,7 +53,10 @@ static struct sw_server *server_of(struct lws *wsi)
 	return lws_context_user(lws_get_context(wsi));
 }
 
-/* Queues one reply frame; on overflow the terminal is not reading: close. */
+/* Queues one reply frame. The buffer grows with a burst (a terminal catching
+ * up after a signal gap sends hundreds of frames in one read) and reading
+ * pauses while much is pending; only a peer that stops reading its replies
+ * altogether reaches JT_OUT_MAX and is cut off. */
 static void jt_send(struct jt_conn *c, const struct jt808_header *like, uint16_t msg_id,
 		    const uint8_t *body, size_t len)
 {
@@ -69,8 +74,27 @@ static void jt_send(struct jt_conn *c, const struct jt808_header *like, uint16_t
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		return;
 	}
+	if (LWS_PRE + c->out_len + (size_t)n > c->out_cap) {
+		size_t ncap = c->out_cap ? c->out_cap * 2 : LWS_PRE + 512;
+		uint8_t *nb;
+
+		while (ncap < LWS_PRE + c->out_len + (size_t)n)
+			ncap *= 2;
+		nb = realloc(c->out, ncap);
+		if (!nb) {
+			c->closing = 1;
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+			return;
+		}
+		c->out = nb;
+		c->out_cap = ncap;
+	}
 	memcpy(c->out + LWS_PRE + c->out_len, frame, (size_t)n);
 	c->out_len += (size_t)n;
+	if (c->out_len > JT_OUT_PAUSE && !c->rx_paused) {
+		c->rx_paused = 1;
+		lws_rx_flow_control(c->wsi, 0);
+	}
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -458,6 +482,14 @@ static int callback_jt808(struct lws *wsi, enum lws_callback_reasons reason, voi
 		if (lws_write(wsi, c->out + LWS_PRE, c->out_len, LWS_WRITE_RAW) < (int)c->out_len)
 			return -1;
 		c->out_len = 0;
+		/* idle connections keep no buffer (10,000 terminals) */
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+		if (c->rx_paused) {
+			c->rx_paused = 0;
+			lws_rx_flow_control(wsi, 1);
+		}
 		break;
 
 	case LWS_CALLBACK_RAW_CLOSE:
@@ -466,6 +498,9 @@ static int callback_jt808(struct lws *wsi, enum lws_callback_reasons reason, voi
 		for (i = 0; i < c->nheld; i++)
 			free(c->held[i].buf);
 		c->nheld = 0;
+		free(c->out);
+		c->out = NULL;
+		c->out_len = c->out_cap = 0;
 		c->id = 0;
 		s->jt808_connections--;
 		log_debug("jt808 %s: closed", c->peer);

@@ -144,8 +144,8 @@ do_start() {
 		tail -n 30 "$LOG" >&2 || true
 		die "PostgreSQL did not start (log above, also in $LOG)"
 	fi
-	local i
-	for i in $(seq 1 120); do
+
+	for _ in $(seq 1 120); do
 		as_pg "$PGBIN/pg_isready" -q -h "$RUN" -p "$PORT" -t 1 && return 0
 		sleep 0.25
 	done

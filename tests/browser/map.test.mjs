@@ -50,17 +50,30 @@ async function api(path, token) {
 test('map page: login, layers, live vessels, hover, English', { timeout: 300_000 }, async (t) => {
   const { page, errors } = br;
   let token;
+  let failed = null;
+  // Steps build on each other: after a failure the rest are skipped rather than each timing out.
+  const step = (name, fn) => t.test(name, { skip: failed ? `after "${failed}" failed` : false }, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      failed = name;
+      e.message += `\nconsole/page errors so far: ${JSON.stringify(errors, null, 1)}`;
+      throw e;
+    }
+  });
 
-  await t.test('the login form comes first, in Chinese', async () => {
+  await step('the login form comes first, in Chinese', async () => {
     await page.goto(`${stack.http}/`);
     await page.locator('#login-form').waitFor({ state: 'visible', ...WAIT });
+    // Every module loaded: main.js, the last to evaluate, defines the debug object.
+    await page.waitForFunction(() => typeof window.shorewatch === 'object', null, { timeout: 15_000 });
     assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
     assert.equal((await page.textContent('label[for=login-user]')).trim(), '用户名');
     assert.equal((await page.textContent('label[for=login-password]')).trim(), '密码');
     assert.equal(await page.isVisible('#app-view'), false);
   });
 
-  await t.test('a wrong password shows an error in the form', async () => {
+  await step('a wrong password shows an error in the form', async () => {
     const before = errors.length;
     await page.fill('#login-user', 'admin');
     await page.fill('#login-password', `wrong-${Date.now()}`);
@@ -76,7 +89,7 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
     for (const e of expected) errors.splice(errors.indexOf(e), 1);
   });
 
-  await t.test('admin logs in and the map loads', async () => {
+  await step('admin logs in and the map loads', async () => {
     await page.fill('#login-password', stack.adminPassword);
     await page.click('#login-submit');
     await page.locator('#app-view').waitFor({ state: 'visible', ...WAIT });
@@ -87,7 +100,7 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
     assert.match(await page.textContent('#user-info'), /admin/);
   });
 
-  await t.test('the demo layers are loaded and drawn', async () => {
+  await step('the demo layers are loaded and drawn', async () => {
     await page.waitForFunction(() => window.shorewatch.layersLoaded.length > 0, null, WAIT);
     const loaded = await page.evaluate(() => window.shorewatch.layersLoaded);
     const server = await api('/api/layers', token);
@@ -113,7 +126,7 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
     for (const word of ['河道', '可采区', '集中停放点', '禁采区', '水源保护区']) assert.ok(legend.includes(word), word);
   });
 
-  await t.test('vessels arrive and move over the WebSocket', async () => {
+  await step('vessels arrive and move over the WebSocket', async () => {
     await page.waitForFunction(() => window.shorewatch.ws === 'open', null, WAIT);
     assert.equal((await page.textContent('#ws-status')).trim(), '已连接');
     await page.waitForFunction((n) => window.shorewatch.vessels.size >= n, DEMO_VESSELS, WAIT);
@@ -133,7 +146,7 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
     await screenshot(page, 'map-live');
   });
 
-  await t.test('report times are shown in Beijing time (UTC+8)', async () => {
+  await step('report times are shown in Beijing time (UTC+8)', async () => {
     let last;
     for (let i = 0; i < 5; i++) {
       // Read right after an animation frame, when the page has drawn what it holds.
@@ -147,7 +160,7 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
     assert.ok(last.title.startsWith(beijing(last.time)), `${last.title} shows ${last.time} in UTC+8`);
   });
 
-  await t.test('clicking a zone shows its attributes with their Chinese names', async () => {
+  await step('clicking a zone shows its attributes with their Chinese names', async () => {
     const server = await api('/api/layers', token);
     const zones = server.filter((l) => l.kind === 'mining_zone').map((l) => l.name);
     let at = null;
@@ -166,7 +179,7 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
     await page.click('.zone-popup .maplibregl-popup-close-button');
   });
 
-  await t.test('a vessel row opens its details; hovering a vessel shows its name', async () => {
+  await step('a vessel row opens its details; hovering a vessel shows its name', async () => {
     const target = await page.evaluate(() => {
       const v = [...window.shorewatch.vessels.values()].find((x) => x.lon !== null);
       return { id: v.id, name: v.name };
@@ -196,7 +209,7 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
     await page.mouse.move(5, 300);
   });
 
-  await t.test('English switch, remembered across a reload', async () => {
+  await step('English switch, remembered across a reload', async () => {
     await page.click('#lang-toggle');
     await page.waitForFunction(() => document.documentElement.lang === 'en', null, WAIT);
     assert.match(await page.textContent('#legend'), /Mining zone/);
@@ -213,14 +226,14 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
     assert.equal(await page.isVisible('#login-view'), false, 'the session survives a reload');
   });
 
-  await t.test('logout returns to the login form', async () => {
+  await step('logout returns to the login form', async () => {
     await page.click('#logout');
     await page.locator('#login-form').waitFor({ state: 'visible', ...WAIT });
     assert.equal(await page.evaluate(() => sessionStorage.getItem('shorewatch.token')), null);
     assert.equal((await page.textContent('#login-submit')).trim(), 'Sign in');
   });
 
-  await t.test('no console or page errors', () => {
+  await step('no console or page errors', async () => {
     assert.deepEqual(unexpectedErrors(errors, HARMLESS), []);
   });
 });
