@@ -64,7 +64,7 @@ deps: deps-apt
 # Installs the Debian packages that are missing (apt-get update first).
 APT_PKGS := build-essential pkg-config libwebsockets-dev libpq-dev postgresql-15 postgresql-15-postgis-3 \
 	libgdal-dev gdal-bin libproj-dev proj-bin libgeos-dev libjansson-dev libsodium-dev libcmocka-dev \
-	nodejs npm chromium curl ca-certificates
+	nodejs npm chromium fonts-wqy-microhei curl ca-certificates
 deps-apt:
 	@missing=""; for p in $(APT_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \

@@ -80,10 +80,16 @@ static void api_config(struct sw_server *s, struct http_req *r)
 {
 	const struct sw_config *c = s->cfg;
 
-	http_json(r, 200, json_pack("{s:o,s:[f,f],s:f}", "basemap",
-				    c->basemap_url[0] ? json_string(c->basemap_url) : json_null(),
-				    "center", c->map_center[0], c->map_center[1], "zoom",
-				    c->map_zoom));
+	char buf[768];
+	int n = snprintf(buf, sizeof(buf), "{\"center\":[%.6f,%.6f],\"zoom\":%.2f,\"basemap\":",
+			 c->map_center[0], c->map_center[1], c->map_zoom);
+	json_t *b = c->basemap_url[0] ? json_string(c->basemap_url) : json_null();
+	char *bs = json_dumps(b, JSON_ENCODE_ANY);
+
+	json_decref(b);
+	snprintf(buf + n, sizeof(buf) - (size_t)n, "%s}", bs ? bs : "null");
+	free(bs);
+	http_respond(r, 200, "application/json", strdup(buf), strlen(buf));
 }
 
 /* ------------------------------------------------------------------- login */

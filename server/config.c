@@ -171,9 +171,9 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 	snprintf(c->web_root, sizeof(c->web_root), "web");
 	snprintf(c->schema_dir, sizeof(c->schema_dir), "schema");
 	snprintf(c->demo_dir, sizeof(c->demo_dir), "schema/demo");
-	c->map_center[0] = 117.18;
-	c->map_center[1] = 29.30;
-	c->map_zoom = 12;
+	c->map_center[0] = 117.13;
+	c->map_center[1] = 29.325;
+	c->map_zoom = 11.3;
 	c->db_workers = 2;
 	c->batch_max = 5000;
 	c->batch_ms = 50;

@@ -83,14 +83,14 @@ static int layer_exists(PGconn *c, const char *name)
 static int cmd_demo_seed(const struct sw_config *cfg)
 {
 	static const struct {
-		const char *file, *name, *kind, *code;
+		const char *file, *name, *kind, *code, *title;
 	} layers[] = {
-		{ "chang_water.geojson", "chang_water", "river", NULL },
-		{ "chang_river.geojson", "chang_river", "river", NULL },
-		{ "mining_zones.geojson", "demo_mining_zones", "mining_zone", "code" },
-		{ "parking.geojson", "demo_parking", "parking", "code" },
-		{ "no_mining.geojson", "demo_no_mining", "no_mining", "code" },
-		{ "protection.geojson", "demo_protection", "protection", "code" },
+		{ "chang_water.geojson", "chang_water", "river", NULL, "昌江水域 (OSM)" },
+		{ "chang_river.geojson", "chang_river", "river", NULL, "昌江河道中心线" },
+		{ "mining_zones.geojson", "demo_mining_zones", "mining_zone", "code", "可采区（演示）" },
+		{ "parking.geojson", "demo_parking", "parking", "code", "集中停放点（演示）" },
+		{ "no_mining.geojson", "demo_no_mining", "no_mining", "code", "禁采区（演示）" },
+		{ "protection.geojson", "demo_protection", "protection", "code", "饮用水水源保护区（演示）" },
 	};
 	char err[1024], path[2048];
 	PGconn *c = db_connect_blocking(cfg->db, err, sizeof(err));
@@ -122,6 +122,11 @@ static int cmd_demo_seed(const struct sw_config *cfg)
 			return 1;
 		}
 		printf("layer %s version %d: %ld features\n", r.name, r.version, r.feature_count);
+		{
+			const char *params[2] = { layers[i].name, layers[i].title };
+			PQclear(PQexecParams(c, "UPDATE layers SET title = $2 WHERE name = $1", 2, NULL,
+					     params, NULL, NULL, 0));
+		}
 	}
 	snprintf(path, sizeof(path), "%s/vessels.json", cfg->demo_dir);
 	vessels = json_load_file(path, 0, &je);
