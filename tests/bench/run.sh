@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# run.sh -- `make bench`: performance figures, printed, never asserted.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+node bench/ingest.mjs "$@"
