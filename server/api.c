@@ -337,6 +337,31 @@ bad:
 	return NULL;
 }
 
+/* Reads the body as a vessel document and returns its canonical JSON text
+ * (malloc'd), or NULL after answering 400. */
+static char *vessel_body(struct http_req *r, int partial)
+{
+	json_t *b = http_body_json(r), *v;
+	char *text;
+
+	if (!b)
+		return NULL;
+	if (!json_is_object(b)) {
+		json_decref(b);
+		http_error(r, 400, "a JSON object is required");
+		return NULL;
+	}
+	v = vessel_validate(r, b, partial);
+	json_decref(b);
+	if (!v)
+		return NULL;
+	text = json_dumps(v, JSON_COMPACT);
+	json_decref(v);
+	if (!text)
+		http_error(r, 500, "out of memory");
+	return text;
+}
+
 static void run_vessel_create(PGconn *c, struct db_job *j)
 {
 	const char *params[1] = { j->arg };
@@ -357,24 +382,16 @@ static void run_vessel_create(PGconn *c, struct db_job *j)
 
 static void api_vessel_create(struct sw_server *s, struct http_req *r)
 {
-	json_t *b = http_body_json(r), *v;
+	char *doc = vessel_body(r, 0);
 	struct db_job *j;
 
-	if (!b)
-		return;
-	if (!json_is_object(b)) {
-		json_decref(b);
-		http_error(r, 400, "a JSON object is required");
-		return;
-	}
-	v = vessel_validate(r, b, 0);
-	json_decref(b);
-	if (!v)
+	if (!doc)
 		return;
 	j = db_job_new(run_vessel_create, NULL, 0);
 	if (j)
-		j->arg = json_dumps(v, JSON_COMPACT);
-	json_decref(v);
+		j->arg = doc;
+	else
+		free(doc);
 	http_submit_job(s, r, j);
 }
 
@@ -408,30 +425,22 @@ static void run_vessel_patch(PGconn *c, struct db_job *j)
 static void api_vessel_patch(struct sw_server *s, struct http_req *r)
 {
 	long id = parse_id(r->params[0]);
-	json_t *b, *v;
 	struct db_job *j;
+	char *doc;
 
 	if (id < 0) {
 		http_error(r, 404, "no such vessel");
 		return;
 	}
-	if (!(b = http_body_json(r)))
-		return;
-	if (!json_is_object(b)) {
-		json_decref(b);
-		http_error(r, 400, "a JSON object is required");
-		return;
-	}
-	v = vessel_validate(r, b, 1);
-	json_decref(b);
-	if (!v)
+	if (!(doc = vessel_body(r, 1)))
 		return;
 	j = db_job_new(run_vessel_patch, NULL, 0);
 	if (j) {
-		j->arg = json_dumps(v, JSON_COMPACT);
+		j->arg = doc;
 		j->iarg[0] = id;
+	} else {
+		free(doc);
 	}
-	json_decref(v);
 	http_submit_job(s, r, j);
 }
 
