@@ -134,7 +134,7 @@ static int config_set(struct sw_config *c, const char *k, const char *v)
 	if (!strcmp(k, "batch_max"))
 		return set_int(&c->batch_max, v, 1, 1000000);
 	if (!strcmp(k, "batch_ms"))
-		return set_int(&c->batch_ms, v, 1, 60000);
+		return set_int(&c->batch_ms, v, 0, 60000);
 	if (!strcmp(k, "live_ring"))
 		return set_int(&c->live_ring, v, 16, 10000000);
 	if (!strcmp(k, "token_ttl_s"))
@@ -176,7 +176,7 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 	c->map_zoom = 11.3;
 	c->db_workers = 2;
 	c->batch_max = 5000;
-	c->batch_ms = 50;
+	c->batch_ms = 0;
 	c->live_ring = 65536;
 	c->token_ttl_s = 12 * 3600;
 	c->jt808_tz_offset_s = 8 * 3600;

@@ -18,6 +18,15 @@
 /* write attempts for one batch once stopping (about 10 s of back-off) */
 #define DB_STOP_TRIES 8
 
+#define LAST_FLUSH_MS 500
+
+struct last_pos {
+	int64_t t;       /* device time, ms; 0 = none */
+	double lon, lat;
+	float speed_kn, course;
+	uint8_t dirty;
+};
+
 struct pos_batch {
 	struct pos_batch *next;
 	struct sw_position *p;
@@ -44,6 +53,16 @@ struct db {
 	struct pos_batch *committed_head, *committed_tail;
 	int stopping;
 	struct db_stats stats;
+
+	/* writer thread only: each vessel's newest fix, written to vessels.last_*
+	 * at most every LAST_FLUSH_MS rather than once per batch (10,000 vessels
+	 * reporting every few seconds would otherwise rewrite the registry
+	 * dozens of times a second) */
+	struct last_pos *last;
+	size_t last_cap;
+	int32_t *dirty;
+	size_t ndirty, dirty_cap;
+	int64_t last_flush_ms;
 };
 
 struct db_job *db_job_new(db_run_fn run, db_done_fn done, uint64_t owner)
@@ -202,6 +221,77 @@ static const char *proto_name(uint8_t p)
 	return "unknown";
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Hex EWKB of a WGS84 point: PostGIS parses it much faster than WKT. */
+static size_t ewkb_point_hex(char *out, double lon, double lat)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	uint8_t b[25] = { 0x01, 0x01, 0x00, 0x00, 0x20, 0xE6, 0x10, 0x00, 0x00 };
+	size_t i;
+
+	memcpy(b + 9, &lon, 8);   /* x86-64 and arm64 are little-endian, as flagged */
+	memcpy(b + 17, &lat, 8);
+	for (i = 0; i < sizeof(b); i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 15];
+	}
+	return 2 * sizeof(b);
+}
+
+/* Merges the batch's valid, live fixes into the newest-position map. */
+static void last_merge(struct db *d, const struct sw_position *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct last_pos *l;
+		size_t id = (size_t)p[i].vessel_id;
+
+		if (!p[i].fix_valid || p[i].blind || p[i].vessel_id <= 0)
+			continue;
+		if (id >= d->last_cap) {
+			size_t ncap = d->last_cap ? d->last_cap : 1024;
+			struct last_pos *nl;
+
+			while (ncap <= id)
+				ncap *= 2;
+			nl = realloc(d->last, ncap * sizeof(*nl));
+			if (!nl)
+				continue;
+			memset(nl + d->last_cap, 0, (ncap - d->last_cap) * sizeof(*nl));
+			d->last = nl;
+			d->last_cap = ncap;
+		}
+		l = &d->last[id];
+		if (l->t && p[i].device_time_ms < l->t)
+			continue;
+		l->t = p[i].device_time_ms;
+		l->lon = p[i].lon;
+		l->lat = p[i].lat;
+		l->speed_kn = p[i].speed_kn;
+		l->course = p[i].course;
+		if (!l->dirty) {
+			if (d->ndirty == d->dirty_cap) {
+				size_t ncap = d->dirty_cap ? d->dirty_cap * 2 : 1024;
+				int32_t *nd = realloc(d->dirty, ncap * sizeof(*nd));
+				if (!nd)
+					continue;
+				d->dirty = nd;
+				d->dirty_cap = ncap;
+			}
+			d->dirty[d->ndirty++] = p[i].vessel_id;
+			l->dirty = 1;
+		}
+	}
+}
+
 /* Appends to a growing buffer; returns 0 or -1 (out of memory). */
 struct sbuf {
 	char *p;
@@ -225,48 +315,93 @@ static int sb_reserve(struct sbuf *b, size_t more)
 	return 0;
 }
 
-/* Writes one batch in one transaction: COPY into positions, then move each
- * vessel's "last position" forward (never backward: late uploads keep their
- * place in history without overwriting the live position). */
-static int write_batch(PGconn *c, const struct sw_position *p, size_t n)
+/* Writes the dirty newest positions into vessels (never moving one back). */
+static int last_flush(struct db *d, PGconn *c)
 {
-	struct sbuf b = { 0 }, ids = { 0 }, ts = { 0 }, lons = { 0 }, lats = { 0 },
-		    sps = { 0 }, cos = { 0 };
+	struct sbuf a[6] = { { 0 } };
+	const char *params[6];
 	PGresult *r;
 	size_t i, j;
 	int rc = -1;
-	char t1[48], t2[48];
-	/* newest fix per vessel in this batch */
-	size_t *newest = calloc(n ? n : 1, sizeof(size_t)), nn = 0;
+	char t[48];
 
-	if (!newest)
-		return -1;
+	if (!d->ndirty)
+		return 0;
+	for (j = 0; j < 6; j++) {
+		if (sb_reserve(&a[j], d->ndirty * 40 + 4))
+			goto out;
+		a[j].p[a[j].len++] = '{';
+	}
+	for (i = 0; i < d->ndirty; i++) {
+		const struct last_pos *l = &d->last[d->dirty[i]];
+		const char *sep = i ? "," : "";
+
+		fmt_ts(t, sizeof(t), l->t);
+		a[0].len += (size_t)sprintf(a[0].p + a[0].len, "%s%d", sep, d->dirty[i]);
+		a[1].len += (size_t)sprintf(a[1].p + a[1].len, "%s\"%s\"", sep, t);
+		a[2].len += (size_t)sprintf(a[2].p + a[2].len, "%s%.7f", sep, l->lon);
+		a[3].len += (size_t)sprintf(a[3].p + a[3].len, "%s%.7f", sep, l->lat);
+		a[4].len += (size_t)sprintf(a[4].p + a[4].len, "%s%.2f", sep, (double)l->speed_kn);
+		a[5].len += (size_t)sprintf(a[5].p + a[5].len, "%s%.1f", sep, (double)l->course);
+	}
+	for (j = 0; j < 6; j++) {
+		a[j].p[a[j].len++] = '}';
+		a[j].p[a[j].len] = '\0';
+		params[j] = a[j].p;
+	}
+	r = PQexecParams(c,
+		"UPDATE vessels v SET last_time = s.t, last_recv = now(), "
+		"last_geom = ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), "
+		"last_speed_kn = s.sp, last_course = s.co "
+		"FROM unnest($1::int[], $2::timestamptz[], $3::float8[], $4::float8[], "
+		"$5::real[], $6::real[]) AS s(id, t, lon, lat, sp, co) "
+		"WHERE v.id = s.id AND (v.last_time IS NULL OR s.t >= v.last_time)",
+		6, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+		rc = 0;
+		for (i = 0; i < d->ndirty; i++)
+			d->last[d->dirty[i]].dirty = 0;
+		d->ndirty = 0;
+	} else {
+		log_error("db: last-position update failed: %s", PQresultErrorMessage(r));
+	}
+	PQclear(r);
+out:
+	for (j = 0; j < 6; j++)
+		free(a[j].p);
+	return rc;
+}
+
+/* Writes one batch in one transaction: COPY into positions (and, every
+ * LAST_FLUSH_MS, the vessels' newest positions). Late uploads keep their
+ * place in history without moving a vessel's live position back. */
+static int write_batch(struct db *d, PGconn *c, const struct sw_position *p, size_t n, int flush)
+{
+	struct sbuf b = { 0 };
+	PGresult *r;
+	size_t i;
+	int rc = -1;
+	char t1[48], t2[48];
+
 	for (i = 0; i < n; i++) {
 		if (sb_reserve(&b, 512 + (p[i].raw ? strlen(p[i].raw) : 0)))
 			goto out;
 		fmt_ts(t1, sizeof(t1), p[i].device_time_ms);
 		fmt_ts(t2, sizeof(t2), p[i].recv_time_ms);
+		b.len += (size_t)snprintf(b.p + b.len, b.cap - b.len, "%d\t%s\t%s\t", p[i].vessel_id, t1, t2);
+		b.len += ewkb_point_hex(b.p + b.len, p[i].lon, p[i].lat);
 		b.len += (size_t)snprintf(b.p + b.len, b.cap - b.len,
-			"%d\t%s\t%s\tSRID=4326;POINT(%.7f %.7f)\t%.2f\t%.1f\t%.1f\t%s\t%" PRIu32 "\t%" PRIu32 "\t%s\t%s\n",
-			p[i].vessel_id, t1, t2, p[i].lon, p[i].lat, (double)p[i].speed_kn,
-			(double)p[i].course, (double)p[i].altitude_m, p[i].fix_valid ? "t" : "f",
-			p[i].alarm_bits, p[i].status_bits, proto_name(p[i].protocol),
-			p[i].raw ? p[i].raw : "\\N");
-		if (!p[i].fix_valid)
-			continue;
-		for (j = 0; j < nn; j++)
-			if (p[newest[j]].vessel_id == p[i].vessel_id)
-				break;
-		if (j == nn)
-			newest[nn++] = i;
-		else if (p[i].device_time_ms > p[newest[j]].device_time_ms)
-			newest[j] = i;
+			"\t%.2f\t%.1f\t%.1f\t%s\t%" PRIu32 "\t%" PRIu32 "\t%s\t%s\t%s\n",
+			(double)p[i].speed_kn, (double)p[i].course, (double)p[i].altitude_m,
+			p[i].fix_valid ? "t" : "f", p[i].alarm_bits, p[i].status_bits,
+			proto_name(p[i].protocol), p[i].raw ? p[i].raw : "\\N", p[i].blind ? "t" : "f");
 	}
+	last_merge(d, p, n);
 
 	r = PQexec(c, "BEGIN");
 	PQclear(r);
 	r = PQexec(c, "COPY positions (vessel_id, device_time, recv_time, geom, speed_kn, course, "
-		      "altitude_m, fix_valid, alarm_bits, status_bits, protocol, raw) FROM STDIN");
+		      "altitude_m, fix_valid, alarm_bits, status_bits, protocol, raw, blind) FROM STDIN");
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		log_error("db: COPY failed to start: %s", PQresultErrorMessage(r));
 		PQclear(r);
@@ -286,48 +421,8 @@ static int write_batch(PGconn *c, const struct sw_position *p, size_t n)
 	PQclear(r);
 	while ((r = PQgetResult(c)))
 		PQclear(r);
-
-	if (nn) {
-		const char *params[6];
-		struct sbuf *arr[6] = { &ids, &ts, &lons, &lats, &sps, &cos };
-
-		for (j = 0; j < 6; j++) {
-			if (sb_reserve(arr[j], nn * 40 + 4))
-				goto rollback;
-			arr[j]->p[arr[j]->len++] = '{';
-		}
-		for (j = 0; j < nn; j++) {
-			const struct sw_position *q = &p[newest[j]];
-			const char *sep = j ? "," : "";
-
-			fmt_ts(t1, sizeof(t1), q->device_time_ms);
-			ids.len += (size_t)sprintf(ids.p + ids.len, "%s%d", sep, q->vessel_id);
-			ts.len += (size_t)sprintf(ts.p + ts.len, "%s\"%s\"", sep, t1);
-			lons.len += (size_t)sprintf(lons.p + lons.len, "%s%.7f", sep, q->lon);
-			lats.len += (size_t)sprintf(lats.p + lats.len, "%s%.7f", sep, q->lat);
-			sps.len += (size_t)sprintf(sps.p + sps.len, "%s%.2f", sep, (double)q->speed_kn);
-			cos.len += (size_t)sprintf(cos.p + cos.len, "%s%.1f", sep, (double)q->course);
-		}
-		for (j = 0; j < 6; j++) {
-			arr[j]->p[arr[j]->len++] = '}';
-			arr[j]->p[arr[j]->len] = '\0';
-			params[j] = arr[j]->p;
-		}
-		r = PQexecParams(c,
-			"UPDATE vessels v SET last_time = s.t, last_recv = now(), "
-			"last_geom = ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), "
-			"last_speed_kn = s.sp, last_course = s.co "
-			"FROM unnest($1::int[], $2::timestamptz[], $3::float8[], $4::float8[], "
-			"$5::real[], $6::real[]) AS s(id, t, lon, lat, sp, co) "
-			"WHERE v.id = s.id AND (v.last_time IS NULL OR s.t >= v.last_time)",
-			6, NULL, params, NULL, NULL, 0);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			log_error("db: last-position update failed: %s", PQresultErrorMessage(r));
-			PQclear(r);
-			goto rollback;
-		}
-		PQclear(r);
-	}
+	if (flush && last_flush(d, c))
+		goto rollback;
 	r = PQexec(c, "COMMIT");
 	if (PQresultStatus(r) == PGRES_COMMAND_OK)
 		rc = 0;
@@ -336,33 +431,114 @@ static int write_batch(PGconn *c, const struct sw_position *p, size_t n)
 rollback:
 	PQclear(PQexec(c, "ROLLBACK"));
 out:
-	free(newest);
 	free(b.p);
-	free(ids.p);
-	free(ts.p);
-	free(lons.p);
-	free(lats.p);
-	free(sps.p);
-	free(cos.p);
 	return rc;
 }
 
+/* Writes n positions with retries; returns 0 when committed, -1 when given
+ * up (only while stopping with the database gone). Writer thread. */
+static int write_with_retry(struct db *d, PGconn **conn, const struct sw_position *p, size_t n)
+{
+	int backoff_ms = 100, tries;
+
+	/* retry until written: positions are evidence and are not dropped,
+	 * except when shutting down with the database gone for about ten
+	 * seconds (the reliability work adds an on-disk spool) */
+	for (tries = 0;; tries++) {
+		int stopping, flush = mono_ms() - d->last_flush_ms >= LAST_FLUSH_MS;
+
+		if (ensure_conn(d, conn) && write_batch(d, *conn, p, n, flush) == 0) {
+			if (flush)
+				d->last_flush_ms = mono_ms();
+			return 0;
+		}
+		pthread_mutex_lock(&d->lock);
+		stopping = d->stopping;
+		d->stats.write_errors++;
+		d->stats.connected = 0;
+		pthread_mutex_unlock(&d->lock);
+		if (stopping && tries >= DB_STOP_TRIES) {
+			log_error("db: shutting down with the database unreachable: %zu positions "
+				  "not written", n);
+			return -1;
+		}
+		if (*conn && PQstatus(*conn) != CONNECTION_OK) {
+			PQfinish(*conn);
+			*conn = NULL;
+		}
+		{
+			struct timespec ts = { backoff_ms / 1000, (backoff_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+		if (backoff_ms < 5000)
+			backoff_ms *= 2;
+	}
+}
+
+/* Hands a committed chunk (owned) to the service thread. */
+static void hand_back(struct db *d, struct sw_position *p, size_t n)
+{
+	struct pos_batch *pb = malloc(sizeof(*pb));
+
+	pthread_mutex_lock(&d->lock);
+	d->stats.connected = 1;
+	d->stats.positions_written += n;
+	d->stats.batches++;
+	d->inflight -= n;
+	if (pb) {
+		pb->next = NULL;
+		pb->p = p;
+		pb->n = n;
+		if (d->committed_tail)
+			d->committed_tail->next = pb;
+		else
+			d->committed_head = pb;
+		d->committed_tail = pb;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!pb) {
+		size_t i;
+		for (i = 0; i < n; i++)
+			free(p[i].raw);
+		free(p);
+	}
+	d->o.wake(d->o.ctx);
+}
+
+/* The writer: takes everything queued (natural group commit: while one
+ * COPY runs, the next batch accumulates), writes it in chunks of at most
+ * batch_max rows, one transaction each. */
 static void *writer_main(void *arg)
 {
 	struct db *d = arg;
 	PGconn *conn = NULL;
-	int backoff_ms = 100, tries, lost = 0;
 
+	d->last_flush_ms = mono_ms();
 	for (;;) {
-		struct sw_position *batch;
-		size_t n, take;
-		struct timespec until;
+		struct sw_position *all;
+		size_t total, off;
+		int stop;
 
 		pthread_mutex_lock(&d->lock);
-		if (!d->pend_n && !d->stopping)
-			pthread_cond_wait(&d->pos_cv, &d->lock);
-		/* let a batch fill for up to batch_ms unless it is already full */
-		if (d->pend_n < (size_t)d->o.batch_max && !d->stopping) {
+		while (!d->pend_n && !d->stopping) {
+			if (d->ndirty) {
+				struct timespec until;
+
+				clock_gettime(CLOCK_REALTIME, &until);
+				until.tv_nsec += LAST_FLUSH_MS * 1000000L;
+				while (until.tv_nsec >= 1000000000L) {
+					until.tv_sec++;
+					until.tv_nsec -= 1000000000L;
+				}
+				if (pthread_cond_timedwait(&d->pos_cv, &d->lock, &until) == ETIMEDOUT)
+					break;
+			} else {
+				pthread_cond_wait(&d->pos_cv, &d->lock);
+			}
+		}
+		if (d->o.batch_ms > 0 && d->pend_n && d->pend_n < (size_t)d->o.batch_max && !d->stopping) {
+			struct timespec until;
+
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_nsec += (long)d->o.batch_ms * 1000000L;
 			while (until.tv_nsec >= 1000000000L) {
@@ -373,101 +549,74 @@ static void *writer_main(void *arg)
 			       pthread_cond_timedwait(&d->pos_cv, &d->lock, &until) != ETIMEDOUT)
 				;
 		}
-		if (!d->pend_n) {
-			int stop = d->stopping;
+		stop = d->stopping;
+		all = d->pend;
+		total = d->pend_n;
+		d->pend = NULL;
+		d->pend_n = d->pend_cap = 0;
+		d->inflight += total;
+		if (!total)
 			pthread_cond_broadcast(&d->flushed_cv);
-			pthread_mutex_unlock(&d->lock);
+		pthread_mutex_unlock(&d->lock);
+
+		if (!total) {
+			free(all);
+			/* idle: bring the vessels' last positions up to date */
+			if (d->ndirty && ensure_conn(d, &conn)) {
+				PQclear(PQexec(conn, "BEGIN"));
+				if (last_flush(d, conn) == 0)
+					PQclear(PQexec(conn, "COMMIT"));
+				else
+					PQclear(PQexec(conn, "ROLLBACK"));
+				d->last_flush_ms = mono_ms();
+			}
 			if (stop)
 				break;
 			continue;
 		}
-		take = d->pend_n < (size_t)d->o.batch_max ? d->pend_n : (size_t)d->o.batch_max;
-		batch = malloc(take * sizeof(*batch));
-		if (!batch) {
-			pthread_mutex_unlock(&d->lock);
-			continue;
+		for (off = 0; off < total;) {
+			size_t n = total - off;
+			struct sw_position *chunk;
+
+			if (n > (size_t)d->o.batch_max)
+				n = (size_t)d->o.batch_max;
+			if (write_with_retry(d, &conn, all + off, n)) {
+				size_t k;
+
+				pthread_mutex_lock(&d->lock);
+				d->inflight -= n;
+				pthread_mutex_unlock(&d->lock);
+				for (k = off; k < off + n; k++)
+					free(all[k].raw);
+				off += n;
+				continue;
+			}
+			if (off == 0 && n == total) {
+				chunk = all; /* the common case: one chunk, no copy */
+				all = NULL;
+			} else {
+				chunk = malloc(n * sizeof(*chunk));
+				if (chunk)
+					memcpy(chunk, all + off, n * sizeof(*chunk));
+			}
+			if (chunk) {
+				hand_back(d, chunk, n);
+			} else {
+				size_t k;
+
+				pthread_mutex_lock(&d->lock);
+				d->inflight -= n;
+				pthread_mutex_unlock(&d->lock);
+				for (k = off; k < off + n; k++)
+					free(all[k].raw);
+			}
+			off += n;
 		}
-		memcpy(batch, d->pend, take * sizeof(*batch));
-		memmove(d->pend, d->pend + take, (d->pend_n - take) * sizeof(*batch));
-		d->pend_n -= take;
-		d->inflight += take;
-		pthread_mutex_unlock(&d->lock);
-
-		n = take;
-		/* retry until written: positions are evidence and are not dropped,
-		 * except when shutting down with the database gone for longer than
-		 * DB_STOP_GRACE_S (the reliability work adds an on-disk spool) */
-		for (tries = 0;; tries++) {
-			int stopping;
-
-			if (ensure_conn(d, &conn) && write_batch(conn, batch, n) == 0)
-				break;
-			pthread_mutex_lock(&d->lock);
-			stopping = d->stopping;
-			pthread_mutex_unlock(&d->lock);
-			if (stopping && tries >= DB_STOP_TRIES) {
-				log_error("db: shutting down with the database unreachable: %zu positions "
-					  "not written", n);
-				lost = 1;
-				break;
-			}
-			pthread_mutex_lock(&d->lock);
-			d->stats.write_errors++;
-			d->stats.connected = 0;
-			pthread_mutex_unlock(&d->lock);
-			if (conn && PQstatus(conn) != CONNECTION_OK) {
-				PQfinish(conn);
-				conn = NULL;
-			}
-			{
-				struct timespec ts = { backoff_ms / 1000, (backoff_ms % 1000) * 1000000L };
-				nanosleep(&ts, NULL);
-			}
-			if (backoff_ms < 5000)
-				backoff_ms *= 2;
-		}
-		backoff_ms = 100;
-		if (lost) {
-			size_t k;
-
-			pthread_mutex_lock(&d->lock);
-			d->inflight -= n;
-			d->stats.write_errors += n;
-			pthread_mutex_unlock(&d->lock);
-			for (k = 0; k < n; k++)
-				free(batch[k].raw);
-			free(batch);
-			lost = 0;
-			continue;
-		}
-
-		{
-			struct pos_batch *pb = malloc(sizeof(*pb));
-
-			pthread_mutex_lock(&d->lock);
-			d->stats.connected = 1;
-			d->stats.positions_written += n;
-			d->stats.batches++;
-			d->inflight -= n;
-			if (pb) {
-				pb->next = NULL;
-				pb->p = batch;
-				pb->n = n;
-				if (d->committed_tail)
-					d->committed_tail->next = pb;
-				else
-					d->committed_head = pb;
-				d->committed_tail = pb;
-			}
-			pthread_mutex_unlock(&d->lock);
-			if (!pb) {
-				size_t i;
-				for (i = 0; i < n; i++)
-					free(batch[i].raw);
-				free(batch);
-			}
-			d->o.wake(d->o.ctx);
-		}
+		free(all);
+	}
+	if (d->ndirty && conn && PQstatus(conn) == CONNECTION_OK) {
+		PQclear(PQexec(conn, "BEGIN"));
+		PQclear(last_flush(d, conn) == 0 ? PQexec(conn, "COMMIT") : PQexec(conn, "ROLLBACK"));
 	}
 	if (conn)
 		PQfinish(conn);
@@ -546,6 +695,8 @@ void db_stop(struct db *d)
 		free(pb);
 	}
 	free(d->pend);
+	free(d->last);
+	free(d->dirty);
 	free(d->workers);
 	free(d->conninfo);
 	pthread_mutex_destroy(&d->lock);

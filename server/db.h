@@ -46,6 +46,7 @@ struct sw_position {
 	float speed_kn, course, altitude_m;
 	uint8_t fix_valid;
 	uint8_t protocol;
+	uint8_t blind;           /* re-sent after a signal gap: history only */
 	uint32_t alarm_bits, status_bits;
 	char *raw;               /* malloc'd evidence text (hex / sentence), owned */
 };
@@ -57,7 +58,7 @@ struct db_opts {
 	const char *conninfo;
 	int workers;
 	int batch_max;
-	int batch_ms;
+	int batch_ms;            /* 0: write as soon as the writer is free */
 	void (*wake)(void *ctx);      /* any thread: wake the service thread */
 	db_committed_fn committed;
 	void *ctx;

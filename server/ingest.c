@@ -32,6 +32,48 @@ int sw_iso_time(int64_t ms, char *buf, size_t len)
 			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
+int ingest_init(struct sw_server *s)
+{
+	s->seen = calloc((size_t)1 << DEDUPE_BITS, sizeof(*s->seen));
+	return s->seen ? 0 : -1;
+}
+
+void ingest_free(struct sw_server *s)
+{
+	free(s->seen);
+	s->seen = NULL;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+int ingest_seen(struct sw_server *s, const struct sw_position *p)
+{
+	uint64_t h, *slot;
+
+	if (!s->seen)
+		return 0;
+	/* the coordinates as exact micro-degree integers: the same report
+	 * decoded twice gives the same bits */
+	h = mix((uint64_t)(uint32_t)p->vessel_id ^ mix((uint64_t)p->device_time_ms));
+	h = mix(h ^ (uint64_t)llround(p->lat * 1e7));
+	h = mix(h ^ (uint64_t)llround(p->lon * 1e7) ^ ((uint64_t)p->fix_valid << 63));
+	if (!h)
+		h = 1;
+	slot = &s->seen[h & (((uint64_t)1 << DEDUPE_BITS) - 1)];
+	if (*slot == h)
+		return 1;
+	*slot = h;
+	return 0;
+}
+
 const char *ingest_check(const struct sw_server *s, const struct sw_position *p, int64_t now_ms)
 {
 	if (p->vessel_id <= 0)
@@ -48,22 +90,27 @@ const char *ingest_check(const struct sw_server *s, const struct sw_position *p,
 	return NULL;
 }
 
-size_t ingest_positions(struct sw_server *s, struct sw_position *p, size_t n, const char **reason)
+const char ingest_duplicate[] = "duplicate";
+
+size_t ingest_filter(struct sw_server *s, struct sw_position *p, size_t n, const char **why)
 {
 	int64_t now = sw_now_ms();
 	size_t i, ok = 0;
 
-	if (reason)
-		*reason = NULL;
 	for (i = 0; i < n; i++) {
-		const char *why = ingest_check(s, &p[i], now);
+		const char *w = ingest_check(s, &p[i], now);
 
-		if (why) {
-			if (reason && !*reason)
-				*reason = why;
+		if (!w && ingest_seen(s, &p[i]))
+			w = ingest_duplicate; /* a retransmission: not stored twice */
+		if (why)
+			why[i] = w;
+		if (w) {
 			free(p[i].raw);
 			p[i].raw = NULL;
-			s->positions_rejected++;
+			if (w == ingest_duplicate)
+				s->positions_duplicate++;
+			else
+				s->positions_rejected++;
 			continue;
 		}
 		if (!p[i].recv_time_ms)
@@ -72,15 +119,49 @@ size_t ingest_positions(struct sw_server *s, struct sw_position *p, size_t n, co
 			p[ok] = p[i];
 		ok++;
 	}
-	if (ok && db_push_positions(s->db, p, ok)) {
-		for (i = 0; i < ok; i++)
+	return ok;
+}
+
+int ingest_queue(struct sw_server *s, struct sw_position *p, size_t n)
+{
+	size_t i;
+
+	if (!n)
+		return 0;
+	if (db_push_positions(s->db, p, n)) {
+		for (i = 0; i < n; i++)
 			free(p[i].raw);
-		s->positions_rejected += ok;
+		s->positions_rejected += n;
+		return -1;
+	}
+	s->positions_accepted += n;
+	return 0;
+}
+
+size_t ingest_positions(struct sw_server *s, struct sw_position *p, size_t n, const char **reason)
+{
+	const char *why[64];
+	size_t i, ok;
+
+	if (reason)
+		*reason = NULL;
+	if (n > 64) {
+		size_t done = 0, sub;
+		for (i = 0; i < n; i += sub) {
+			sub = n - i < 64 ? n - i : 64;
+			done += ingest_positions(s, p + i, sub, reason && !*reason ? reason : NULL);
+		}
+		return done;
+	}
+	ok = ingest_filter(s, p, n, why);
+	for (i = 0; reason && i < n && !*reason; i++)
+		if (why[i] && why[i] != ingest_duplicate)
+			*reason = why[i];
+	if (ingest_queue(s, p, ok)) {
 		if (reason)
 			*reason = "server busy: write queue full";
 		return 0;
 	}
-	s->positions_accepted += ok;
 	return ok;
 }
 

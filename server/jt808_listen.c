@@ -14,12 +14,34 @@
 
 #include "jt808.h"
 #include "log.h"
+#include "registry.h"
 #include "server.h"
 
 #define JT_OUT_MAX 65536     /* pending reply bytes before we hang up */
 #define JT_OUT_PAUSE 16384   /* pending reply bytes above which we stop reading */
 #define JT_HELD_MAX 8        /* frames held while a registry lookup runs */
 #define JT_GARBAGE_MAX 4096  /* bytes without one valid frame before we hang up */
+#define JT_REASM_PARTS 128   /* most packets of one subpackaged message */
+#define JT_REASM_TIMEOUT_MS 30000 /* a partial message older than this is dropped */
+
+/* A subpackaged message being put back together (one per connection). */
+struct jt_reasm {
+	struct jt808_header h;     /* of the first packet that arrived */
+	uint16_t total, got;
+	int64_t started_ms;
+	uint8_t *part[JT_REASM_PARTS];
+	uint16_t part_len[JT_REASM_PARTS];
+	char *hex;                 /* evidence: every packet's frame, space-separated */
+	size_t hex_len;
+};
+
+/* Where a message's raw evidence comes from: one frame, or the frames of a
+ * reassembled message. */
+struct jt_evidence {
+	const uint8_t *content;
+	size_t len;
+	const char *hex;
+};
 
 enum { JT_NEW = 0, JT_AUTHED };
 
@@ -37,6 +59,7 @@ struct jt_conn {
 	char phone[24];
 	uint16_t serial;           /* our own downlink serial */
 	int waiting;               /* a registry lookup is outstanding */
+	struct jt_reasm *ra;       /* NULL unless a subpackaged message is arriving */
 	int closing;
 	size_t nheld;
 	struct jt_held held[JT_HELD_MAX];
@@ -126,6 +149,11 @@ static char *jt_raw_hex(const uint8_t *content, size_t len)
 	return hex;
 }
 
+static char *evidence_hex(const struct jt_evidence *e)
+{
+	return e->hex ? strdup(e->hex) : jt_raw_hex(e->content, e->len);
+}
+
 static int loc_to_position(struct jt_conn *c, const struct jt808_location *l, int64_t now,
 			   struct sw_position *p)
 {
@@ -148,7 +176,7 @@ static int loc_to_position(struct jt_conn *c, const struct jt808_location *l, in
 }
 
 static void on_location(struct sw_server *s, struct jt_conn *c, const struct jt808_msg *m,
-			const uint8_t *content, size_t clen)
+			const struct jt_evidence *ev)
 {
 	struct jt808_location l;
 	struct sw_position p;
@@ -165,7 +193,7 @@ static void on_location(struct sw_server *s, struct jt_conn *c, const struct jt8
 		jt_ack(c, m, JT808_RESULT_OK); /* acknowledged so the terminal does not resend */
 		return;
 	}
-	p.raw = jt_raw_hex(content, clen);
+	p.raw = evidence_hex(ev);
 	if (!ingest_positions(s, &p, 1, &why)) {
 		log_info("jt808 %s: position rejected: %s", c->phone, why ? why : "?");
 		jt_ack(c, m, why && !strncmp(why, "server busy", 11) ? JT808_RESULT_FAIL : JT808_RESULT_OK);
@@ -175,7 +203,7 @@ static void on_location(struct sw_server *s, struct jt_conn *c, const struct jt8
 }
 
 static void on_batch(struct sw_server *s, struct jt_conn *c, const struct jt808_msg *m,
-		     const uint8_t *content, size_t clen)
+		     const struct jt_evidence *ev)
 {
 	struct jt808_batch b;
 	struct jt808_location l;
@@ -189,11 +217,16 @@ static void on_batch(struct sw_server *s, struct jt_conn *c, const struct jt808_
 		jt_ack(c, m, JT808_RESULT_MSG_ERROR);
 		return;
 	}
-	hex = jt_raw_hex(content, clen);
+	hex = evidence_hex(ev);
 	while ((rc = jt808_batch_next(&b, s->cfg->jt808_tz_offset_s, &l)) == 1) {
-		if (n == sizeof(ps) / sizeof(ps[0]))
-			break;
+		if (n == sizeof(ps) / sizeof(ps[0])) {
+			/* a reassembled batch can hold more than fits here */
+			ingest_positions(s, ps, n, NULL);
+			n = 0;
+		}
 		if (loc_to_position(c, &l, now, &ps[n]) == 0) {
+			/* type 1: stored during a signal gap, history only */
+			ps[n].blind = b.type == 1;
 			ps[n].raw = hex ? strdup(hex) : NULL;
 			n++;
 		}
@@ -263,6 +296,9 @@ static void done_lookup(struct db_job *j, void *ctx)
 				auth_terminal_code(s->key, m.h.phone_str, rr.auth_code);
 			log_info("jt808 %s: terminal %s registration: %s", c->peer, m.h.phone_str,
 				 rr.result ? "refused (not in the registry)" : "accepted");
+			if (rr.result == JT808_REG_TERMINAL_UNKNOWN)
+				registry_terminal_event(s, "jt808", m.h.phone_str, c->peer,
+							"unregistered", "registration refused (0x8100 result 4)");
 			bl = jt808_body_register_response(&rr, body, sizeof(body));
 			if (bl > 0)
 				jt_send(c, &m.h, JT808_REGISTER_RESPONSE, body, (size_t)bl);
@@ -276,6 +312,9 @@ static void done_lookup(struct db_job *j, void *ctx)
 			} else {
 				log_info("jt808 %s: terminal %s authentication refused: not in the registry",
 					 c->peer, m.h.phone_str);
+				registry_terminal_event(s, "jt808", m.h.phone_str, c->peer,
+							j->status ? "auth_failed" : "unregistered",
+							"authentication refused: not in the registry");
 			}
 			jt_ack(c, &m, known ? JT808_RESULT_OK : JT808_RESULT_FAIL);
 		}
@@ -312,9 +351,113 @@ static void start_lookup(struct sw_server *s, struct jt_conn *c, const struct jt
 }
 
 /* Handles one decoded frame. */
+static void jt_dispatch(struct sw_server *s, struct jt_conn *c, const struct jt808_msg *m,
+			const uint8_t *content, size_t len, const struct jt_evidence *ev);
+
+static void reasm_free(struct jt_conn *c)
+{
+	size_t i;
+
+	if (!c->ra)
+		return;
+	for (i = 0; i < JT_REASM_PARTS; i++)
+		free(c->ra->part[i]);
+	free(c->ra->hex);
+	free(c->ra);
+	c->ra = NULL;
+}
+
+/* Collects one packet of a subpackaged message (each is acknowledged);
+ * when the last one is in, dispatches the whole message. A partial message
+ * is dropped when another message starts or it is older than
+ * JT_REASM_TIMEOUT_MS. */
+static void reassemble(struct sw_server *s, struct jt_conn *c, const struct jt808_msg *m,
+		       const uint8_t *content, size_t len)
+{
+	struct jt_reasm *ra = c->ra;
+	int64_t now = sw_now_ms();
+	char *hex;
+	size_t i, hl;
+
+	if (!m->h.pkt_total || !m->h.pkt_no || m->h.pkt_no > m->h.pkt_total ||
+	    m->h.pkt_total > JT_REASM_PARTS) {
+		jt_ack(c, m, JT808_RESULT_MSG_ERROR);
+		return;
+	}
+	if (ra && (ra->h.msg_id != m->h.msg_id || ra->total != m->h.pkt_total ||
+		   now - ra->started_ms > JT_REASM_TIMEOUT_MS)) {
+		log_info("jt808 %s: dropped an incomplete subpackaged %04x (%u of %u packets)",
+			 c->peer, ra->h.msg_id, ra->got, ra->total);
+		reasm_free(c);
+		ra = NULL;
+	}
+	if (!ra) {
+		ra = c->ra = calloc(1, sizeof(*ra));
+		if (!ra) {
+			jt_ack(c, m, JT808_RESULT_FAIL);
+			return;
+		}
+		ra->h = m->h;
+		ra->total = m->h.pkt_total;
+		ra->started_ms = now;
+	}
+	i = (size_t)m->h.pkt_no - 1;
+	if (!ra->part[i]) {
+		ra->part[i] = malloc(m->body_len ? m->body_len : 1);
+		hex = jt_raw_hex(content, len);
+		if (!ra->part[i] || !hex) {
+			free(hex);
+			reasm_free(c);
+			jt_ack(c, m, JT808_RESULT_FAIL);
+			return;
+		}
+		memcpy(ra->part[i], m->body, m->body_len);
+		ra->part_len[i] = (uint16_t)m->body_len;
+		ra->got++;
+		hl = strlen(hex);
+		{
+			char *nh = realloc(ra->hex, ra->hex_len + hl + 2);
+			if (nh) {
+				ra->hex = nh;
+				if (ra->hex_len)
+					ra->hex[ra->hex_len++] = ' ';
+				memcpy(ra->hex + ra->hex_len, hex, hl + 1);
+				ra->hex_len += hl;
+			}
+		}
+		free(hex);
+	}
+	jt_ack(c, m, JT808_RESULT_OK);
+	if (ra->got == ra->total) {
+		struct jt808_msg whole;
+		struct jt_evidence ev = { NULL, 0, ra->hex };
+		size_t total = 0, off = 0;
+		uint8_t *body;
+
+		for (i = 0; i < ra->total; i++)
+			total += ra->part_len[i];
+		body = malloc(total ? total : 1);
+		if (body) {
+			for (i = 0; i < ra->total; i++) {
+				memcpy(body + off, ra->part[i], ra->part_len[i]);
+				off += ra->part_len[i];
+			}
+			whole.h = ra->h;
+			whole.h.subpackage = 0;
+			whole.body = body;
+			whole.body_len = total;
+			jt_dispatch(s, c, &whole, NULL, 0, &ev);
+			free(body);
+		}
+		reasm_free(c);
+	}
+}
+
+/* Decodes and handles one frame. */
 static void jt_process(struct sw_server *s, struct jt_conn *c, const uint8_t *content, size_t len)
 {
 	struct jt808_msg m;
+	struct jt_evidence ev = { content, len, NULL };
 	int rc = jt808_decode(content, len, &m);
 
 	if (rc == JT808_ECHECK) {
@@ -335,66 +478,84 @@ static void jt_process(struct sw_server *s, struct jt_conn *c, const uint8_t *co
 	    m.h.msg_id != JT808_REGISTER && m.h.msg_id != JT808_AUTH) {
 		log_warn("jt808 %s: frame for %s on the session of %s refused", c->peer,
 			 m.h.phone_str, c->phone);
-		jt_ack(&*c, &m, JT808_RESULT_FAIL);
+		jt_ack(c, &m, JT808_RESULT_FAIL);
 		return;
 	}
 	if (m.h.subpackage) {
-		jt_ack(c, &m, JT808_RESULT_UNSUPPORTED);
+		reassemble(s, c, &m, content, len);
 		return;
 	}
-	switch (m.h.msg_id) {
+	jt_dispatch(s, c, &m, content, len, &ev);
+}
+
+/* Answers one whole message. content is the frame (NULL for a reassembled
+ * message: registration and authentication are never subpackaged). */
+static void jt_dispatch(struct sw_server *s, struct jt_conn *c, const struct jt808_msg *m,
+			const uint8_t *content, size_t len, const struct jt_evidence *ev)
+{
+	switch (m->h.msg_id) {
 	case JT808_TERM_RESPONSE:
 		break;
 	case JT808_HEARTBEAT:
-		jt_ack(c, &m, JT808_RESULT_OK);
+		jt_ack(c, m, JT808_RESULT_OK);
 		break;
 	case JT808_LOGOUT:
-		jt_ack(c, &m, JT808_RESULT_OK);
+		jt_ack(c, m, JT808_RESULT_OK);
 		c->state = JT_NEW;
 		c->vessel_id = 0;
 		break;
 	case JT808_REGISTER: {
 		struct jt808_register reg;
 
-		if (jt808_parse_register(m.body, m.body_len, m.h.v2019, &reg)) {
-			jt_ack(c, &m, JT808_RESULT_MSG_ERROR);
+		if (!content) {
+			jt_ack(c, m, JT808_RESULT_UNSUPPORTED);
 			break;
 		}
-		start_lookup(s, c, &m, content, len);
+		if (jt808_parse_register(m->body, m->body_len, m->h.v2019, &reg)) {
+			jt_ack(c, m, JT808_RESULT_MSG_ERROR);
+			break;
+		}
+		start_lookup(s, c, m, content, len);
 		break;
 	}
 	case JT808_AUTH: {
 		struct jt808_auth a;
 
-		if (jt808_parse_auth(m.body, m.body_len, m.h.v2019, &a)) {
-			jt_ack(c, &m, JT808_RESULT_MSG_ERROR);
+		if (!content) {
+			jt_ack(c, m, JT808_RESULT_UNSUPPORTED);
 			break;
 		}
-		if (!auth_terminal_code_ok(s->key, m.h.phone_str, a.code)) {
+		if (jt808_parse_auth(m->body, m->body_len, m->h.v2019, &a)) {
+			jt_ack(c, m, JT808_RESULT_MSG_ERROR);
+			break;
+		}
+		if (!auth_terminal_code_ok(s->key, m->h.phone_str, a.code)) {
 			log_info("jt808 %s: terminal %s presented a wrong auth code", c->peer,
-				 m.h.phone_str);
-			jt_ack(c, &m, JT808_RESULT_FAIL);
+				 m->h.phone_str);
+			registry_terminal_event(s, "jt808", m->h.phone_str, c->peer, "auth_failed",
+						"wrong auth code");
+			jt_ack(c, m, JT808_RESULT_FAIL);
 			break;
 		}
-		start_lookup(s, c, &m, content, len);
+		start_lookup(s, c, m, content, len);
 		break;
 	}
 	case JT808_LOCATION:
 		if (c->state != JT_AUTHED) {
-			jt_ack(c, &m, JT808_RESULT_FAIL);
+			jt_ack(c, m, JT808_RESULT_FAIL);
 			break;
 		}
-		on_location(s, c, &m, content, len);
+		on_location(s, c, m, ev);
 		break;
 	case JT808_LOCATION_BATCH:
 		if (c->state != JT_AUTHED) {
-			jt_ack(c, &m, JT808_RESULT_FAIL);
+			jt_ack(c, m, JT808_RESULT_FAIL);
 			break;
 		}
-		on_batch(s, c, &m, content, len);
+		on_batch(s, c, m, ev);
 		break;
 	default:
-		jt_ack(c, &m, JT808_RESULT_UNSUPPORTED);
+		jt_ack(c, m, JT808_RESULT_UNSUPPORTED);
 		break;
 	}
 }
@@ -501,6 +662,7 @@ static int callback_jt808(struct lws *wsi, enum lws_callback_reasons reason, voi
 		free(c->out);
 		c->out = NULL;
 		c->out_len = c->out_cap = 0;
+		reasm_free(c);
 		c->id = 0;
 		s->jt808_connections--;
 		log_debug("jt808 %s: closed", c->peer);

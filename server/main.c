@@ -15,6 +15,7 @@
 #include "load.h"
 #include "log.h"
 #include "migrate.h"
+#include "registry.h"
 #include "server.h"
 
 static void usage(FILE *f)
@@ -246,6 +247,11 @@ static int cmd_serve(struct sw_config *cfg)
 	PQfinish(c);
 
 	s.live = live_new(&s, (size_t)cfg->live_ring);
+	if (ingest_init(&s)) {
+		fprintf(stderr, "shorewatch serve: out of memory\n");
+		live_free(s.live);
+		return 1;
+	}
 	memset(&dbo, 0, sizeof(dbo));
 	dbo.conninfo = cfg->db;
 	dbo.workers = cfg->db_workers;
@@ -255,7 +261,8 @@ static int cmd_serve(struct sw_config *cfg)
 	dbo.committed = ingest_committed;
 	dbo.ctx = &s;
 	s.db = s.live ? db_start(&dbo) : NULL;
-	if (!s.db) {
+	s.registry = s.db ? registry_new(&s) : NULL;
+	if (!s.db || !s.registry) {
 		fprintf(stderr, "shorewatch serve: cannot start the database workers\n");
 		live_free(s.live);
 		return 1;
@@ -325,7 +332,9 @@ out:
 	lws_context_destroy(s.ctx);
 	s.ctx = NULL;
 	db_stop(s.db); /* flushes every queued position before returning */
+	registry_free(s.registry);
 	live_free(s.live);
+	ingest_free(&s);
 	idmap_free(&s.conns);
 	the_server = NULL;
 	log_info("shorewatch: stopped (%llu positions accepted, %llu rejected)",

@@ -13,6 +13,7 @@
 struct lws_context;
 struct lws_vhost;
 struct live;
+struct registry;
 
 struct sw_server {
 	const struct sw_config *cfg;  /* borrowed */
@@ -21,13 +22,18 @@ struct sw_server {
 	struct lws_vhost *jt808_vh;
 	struct db *db;
 	struct live *live;
+	struct registry *registry;
 	struct idmap conns;           /* async results -> waiting connection */
 	uint8_t key[AUTH_KEY_LEN];    /* token and terminal-code key (read-only) */
 	char pg_version[160];
 	char postgis_version[64];
 	volatile sig_atomic_t stop;
+	/* fingerprints of recent positions, to drop exact duplicates
+	 * (retransmissions): a lossy set, 2^DEDUPE_BITS entries */
+	uint64_t *seen;
 	/* counters */
 	uint64_t positions_accepted;
+	uint64_t positions_duplicate;
 	uint64_t positions_rejected;
 	uint64_t jt808_frames;
 	uint64_t jt808_bad_frames;
@@ -40,11 +46,29 @@ int64_t sw_now_ms(void);
  * no daylight saving). Returns the length. */
 int sw_iso_time(int64_t ms, char *buf, size_t len);
 
+/* ingest.c: the reason given for an exact duplicate (compare by pointer). */
+extern const char ingest_duplicate[];
+/* Validates and de-duplicates p[0..n), compacting the kept ones to the
+ * front (their raw is kept; a dropped one's raw is freed). why[i] (if not
+ * NULL) gets NULL for a kept position, else the reason for the i-th input.
+ * Returns the number kept. */
+size_t ingest_filter(struct sw_server *s, struct sw_position *p, size_t n, const char **why);
+/* Queues filtered positions for the writer (ownership of raw passes).
+ * 0, or -1 when the write queue is full (the positions are dropped). */
+int ingest_queue(struct sw_server *s, struct sw_position *p, size_t n);
 /* ingest.c: validates positions from any feed and queues them for writing.
  * Takes ownership of each raw. Returns the number accepted; *reason gets a
  * static text for the first rejected one (may be NULL). */
 size_t ingest_positions(struct sw_server *s, struct sw_position *p, size_t n,
 			const char **reason);
+#define DEDUPE_BITS 20
+
+/* Allocates the duplicate filter. 0 or -1. */
+int ingest_init(struct sw_server *s);
+void ingest_free(struct sw_server *s);
+/* 1 if this exact position (vessel, device time, coordinates) was seen
+ * recently; otherwise remembers it and returns 0. */
+int ingest_seen(struct sw_server *s, const struct sw_position *p);
 /* Validates one position; NULL if acceptable, else a static reason. */
 const char *ingest_check(const struct sw_server *s, const struct sw_position *p, int64_t now_ms);
 /* db committed callback: publishes live position events. */
