@@ -618,6 +618,7 @@ const struct http_route api_routes[] = {
 	{ HM_GET, "/api/vessels/{}", ROLE_VIEWER, api_vessel_get },
 	{ HM_PATCH, "/api/vessels/{}", ROLE_ADMIN, api_vessel_patch },
 	{ HM_GET, "/api/vessels/{}/track", ROLE_VIEWER, api_track },
+	{ HM_POST, "/api/positions", ROLE_ADMIN, api_positions_post },
 	{ HM_GET, "/api/layers", ROLE_VIEWER, api_layers },
 	{ HM_GET, "/collections", ROLE_VIEWER, api_collections },
 	{ HM_GET, "/collections/{}/items", ROLE_VIEWER, api_items },

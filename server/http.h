@@ -52,6 +52,12 @@ struct http_route {
 /* api.c: the route table, terminated by a NULL pattern. */
 extern const struct http_route api_routes[];
 
+/* api_positions.c: POST /api/positions. */
+void api_positions_post(struct sw_server *s, struct http_req *r);
+/* Parses ISO-8601 "YYYY-MM-DDTHH:MM:SS[.fff](Z|+hh:mm)" into UTC ms. A time
+ * without an offset is refused (ambiguous). 0 or -1. */
+int sw_parse_iso_time(const char *s, int64_t *ms);
+
 /* Matches r->path against a route pattern ("{}" matches one non-empty
  * segment; one trailing slash is tolerated) and fills r->params. 1 or 0. */
 int http_route_match(const char *pattern, struct http_req *r);
