@@ -201,7 +201,7 @@ static void lws_log_emit(int level, const char *line)
 
 static int cmd_serve(struct sw_config *cfg)
 {
-	static struct lws_protocols http_protos[3], jt_protos[2];
+	static struct lws_protocols http_protos[3], jt_protos[2], nmea_protos[2], ais_protos[2];
 	static const struct lws_protocol_vhost_options pvo_default = { NULL, NULL, "default", "1" };
 	static const struct lws_protocol_vhost_options pvo_live = { NULL, &pvo_default, "shorewatch", "" };
 	struct lws_context_creation_info info;
@@ -314,6 +314,39 @@ static int cmd_serve(struct sw_config *cfg)
 		goto out;
 	}
 
+	nmea_protos[0] = nmea_protocol;
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "nmea";
+	info.port = cfg->nmea.port;
+	info.iface = cfg->nmea.host[0] ? cfg->nmea.host : NULL;
+	info.protocols = nmea_protos;
+	info.options = LWS_SERVER_OPTION_ONLY_RAW;
+	s.nmea_vh = lws_create_vhost(s.ctx, &info);
+	if (!s.nmea_vh) {
+		fprintf(stderr, "shorewatch serve: cannot listen for NMEA on %s:%d\n",
+			cfg->nmea.host, cfg->nmea.port);
+		rc = 1;
+		goto out;
+	}
+
+	/* AIS: TCP lines on a raw vhost, and UDP datagrams on the same port */
+	ais_protos[0] = ais_protocol;
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = "ais";
+	info.port = cfg->ais.port;
+	info.iface = cfg->ais.host[0] ? cfg->ais.host : NULL;
+	info.protocols = ais_protos;
+	info.options = LWS_SERVER_OPTION_ONLY_RAW;
+	s.ais_vh = lws_create_vhost(s.ctx, &info);
+	if (!s.ais_vh ||
+	    !lws_create_adopt_udp(s.ais_vh, cfg->ais.host[0] ? cfg->ais.host : "0.0.0.0",
+				  cfg->ais.port, LWS_CAUDP_BIND, "ais", NULL, NULL, NULL, NULL)) {
+		fprintf(stderr, "shorewatch serve: cannot listen for AIS (TCP and UDP) on %s:%d\n",
+			cfg->ais.host, cfg->ais.port);
+		rc = 1;
+		goto out;
+	}
+
 	the_server = &s;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -321,9 +354,10 @@ static int cmd_serve(struct sw_config *cfg)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	log_info("shorewatch: serving HTTP on http://%s:%d/, JT/T 808 on %s:%d; database %s, PostGIS %s",
-		 cfg->http.host, cfg->http.port, cfg->jt808.host, cfg->jt808.port, s.pg_version,
-		 s.postgis_version);
+	log_info("shorewatch: serving HTTP on http://%s:%d/, JT/T 808 on %s:%d, NMEA on %s:%d, "
+		 "AIS on %s:%d (UDP and TCP); database %s, PostGIS %s",
+		 cfg->http.host, cfg->http.port, cfg->jt808.host, cfg->jt808.port, cfg->nmea.host,
+		 cfg->nmea.port, cfg->ais.host, cfg->ais.port, s.pg_version, s.postgis_version);
 	while (!s.stop)
 		if (lws_service(s.ctx, 0) < 0)
 			break;

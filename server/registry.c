@@ -234,13 +234,19 @@ static void run_ais_static(PGconn *c, struct db_job *j)
 	PGresult *r;
 
 	snprintf(mmsi, sizeof(mmsi), "%lld", j->iarg[0]);
-	/* creates the vessel if the static report comes before any position;
-	 * an auto-created vessel takes its AIS name as its name */
+	/* creates the vessel if the static report comes before any position
+	 * (a separate statement: an UPDATE does not see rows its own WITH
+	 * inserted); an auto-created vessel takes its AIS name as its name */
 	r = PQexecParams(c,
-		"WITH d AS (SELECT $2::jsonb AS d),"
-		" ins AS (INSERT INTO vessels (name, kind, mmsi, auto_created)"
-		"   SELECT coalesce(nullif(d->>'name', ''), 'MMSI ' || $1), 'other', $1::bigint, true FROM d"
-		"   ON CONFLICT (mmsi) DO NOTHING)"
+		"INSERT INTO vessels (name, kind, mmsi, auto_created)"
+		" VALUES (coalesce(nullif($2::jsonb->>'name', ''), 'MMSI ' || $1), 'other', $1::bigint, true)"
+		" ON CONFLICT (mmsi) DO NOTHING",
+		2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		log_error("registry: AIS vessel %s: %s", mmsi, PQresultErrorMessage(r));
+	PQclear(r);
+	r = PQexecParams(c,
+		"WITH d AS (SELECT $2::jsonb AS d)"
 		" UPDATE vessels v SET"
 		"  ais_name = coalesce(d->>'name', ais_name),"
 		"  name = CASE WHEN v.auto_created AND d ? 'name' AND d->>'name' <> '' THEN d->>'name' ELSE v.name END,"

@@ -20,6 +20,8 @@ struct sw_server {
 	struct lws_context *ctx;
 	struct lws_vhost *http_vh;
 	struct lws_vhost *jt808_vh;
+	struct lws_vhost *nmea_vh;
+	struct lws_vhost *ais_vh;
 	struct db *db;
 	struct live *live;
 	struct registry *registry;
@@ -85,7 +87,9 @@ extern const struct lws_protocols live_protocol;
 extern const struct lws_protocols http_protocol;
 extern const struct lws_http_mount *http_mounts(struct sw_server *s);
 
-/* jt808_listen.c */
+/* jt808_listen.c, nmea_listen.c, ais_listen.c */
 extern const struct lws_protocols jt808_protocol;
+extern const struct lws_protocols nmea_protocol;
+extern const struct lws_protocols ais_protocol;
 
 #endif
