@@ -26,7 +26,7 @@ SIM_OBJS := $(SIM_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/cu_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps deps-apt deps-npm run test test-unit test-integration test-browser bench clean format lint asan
+.PHONY: all deps deps-apt deps-npm run test test-unit test-integration test-browser bench clean format lint asan fuzz fuzz-short
 
 all: $(BUILD)/shorewatch $(BUILD)/shorewatch-sim web/vendor/.stamp
 
@@ -59,12 +59,37 @@ tests/node_modules/.stamp: tests/package.json
 	cd tests && npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
+# libFuzzer targets: the pure decoders only (bytes in, structs out).
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_LIB := $(wildcard server/jt808.c server/nmea.c server/ais.c)
+FUZZ_SECONDS ?= 300
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB) $(wildcard server/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-D_GNU_SOURCE -Iserver -o $@ $< $(FUZZ_LIB)
+
+# A long run of every target (make fuzz FUZZ_SECONDS=3600); findings land in build/fuzz/.
+fuzz: $(FUZZ_BINS)
+	@for t in $(FUZZ_BINS); do n=$$(basename $$t); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+		echo "== $$n ($(FUZZ_SECONDS) s)"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -artifact_prefix=$(BUILD)/fuzz/$$n- \
+			$(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$${n#fuzz_} || exit 1; done
+
+# The short run that `make test` includes.
+fuzz-short: $(FUZZ_BINS)
+	@for t in $(FUZZ_BINS); do n=$$(basename $$t); \
+		echo "== $$n (20 s)"; \
+		$$t -max_total_time=20 -rss_limit_mb=1024 -artifact_prefix=$(BUILD)/fuzz/$$n- \
+			tests/fuzz/corpus/$${n#fuzz_} 2>&1 | tail -3 || exit 1; done
+
 deps: deps-apt
 
 # Installs the Debian packages that are missing (apt-get update first).
 APT_PKGS := build-essential pkg-config libwebsockets-dev libpq-dev postgresql-15 postgresql-15-postgis-3 \
 	libgdal-dev gdal-bin libproj-dev proj-bin libgeos-dev libjansson-dev libsodium-dev libcmocka-dev \
-	nodejs npm chromium fonts-wqy-microhei curl ca-certificates
+	nodejs npm chromium fonts-wqy-microhei curl ca-certificates clang libclang-rt-14-dev
 deps-apt:
 	@missing=""; for p in $(APT_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
@@ -79,7 +104,7 @@ deps-apt:
 run: deps all
 	server/scripts/run.sh
 
-test: deps all $(UNIT_BINS) tests/node_modules/.stamp
+test: deps all $(UNIT_BINS) $(FUZZ_BINS) tests/node_modules/.stamp
 	tests/run-all.sh
 
 test-unit: $(UNIT_BINS)

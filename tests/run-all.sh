@@ -68,6 +68,28 @@ if [ ${#dirs[@]} -gt 0 ]; then
 	failed=$((failed + f))
 fi
 
+# ---- 3. a short fuzzing run of every decoder (make fuzz runs them longer)
+shopt -s nullglob
+fuzzers=("$BUILD"/fuzz/fuzz_*)
+shopt -u nullglob
+for t in "${fuzzers[@]}"; do
+	[ -x "$t" ] && [ -f "$t" ] || continue
+	n=$(basename "$t")
+	corpus=tests/fuzz/corpus/${n#fuzz_}
+	mkdir -p "$work/$n"
+	echo "== $n (${FUZZ_SHORT_SECONDS:-15} s)"
+	if "$t" -max_total_time="${FUZZ_SHORT_SECONDS:-15}" -rss_limit_mb=1024 \
+		-artifact_prefix="$BUILD/fuzz/$n-" "$work/$n" "$corpus" >"$work/$n.log" 2>&1; then
+		tail -n 1 "$work/$n.log"
+		passed=$((passed + 1))
+	else
+		tail -n 40 "$work/$n.log"
+		echo "run-all: $n found a crash, a leak or a timeout (see $BUILD/fuzz/$n-*)" >&2
+		failed=$((failed + 1))
+		status=1
+	fi
+done
+
 [ "$failed" -gt 0 ] && status=1
 echo
 echo "$passed passed, $failed failed"
