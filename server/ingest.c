@@ -168,7 +168,7 @@ size_t ingest_positions(struct sw_server *s, struct sw_position *p, size_t n, co
 void ingest_committed(const struct sw_position *p, size_t n, void *ctx)
 {
 	struct sw_server *s = ctx;
-	char buf[512], t[40];
+	char buf[512], t[40], rt[40];
 	size_t i;
 	int len;
 
@@ -178,11 +178,14 @@ void ingest_committed(const struct sw_position *p, size_t n, void *ctx)
 		if (!p[i].fix_valid)
 			continue;
 		sw_iso_time(p[i].device_time_ms, t, sizeof(t));
+		sw_iso_time(p[i].recv_time_ms, rt, sizeof(rt));
+		/* "received": when the server got the message (ms), beside the
+		 * device's own time; "blind": re-sent after a signal gap */
 		len = snprintf(buf, sizeof(buf),
 			       "{\"type\":\"position\",\"vessel\":%d,\"lon\":%.7f,\"lat\":%.7f,"
-			       "\"time\":\"%s\",\"speed_kn\":%.2f,\"course\":%.1f}",
+			       "\"time\":\"%s\",\"speed_kn\":%.2f,\"course\":%.1f,\"received\":\"%s\"%s}",
 			       p[i].vessel_id, p[i].lon, p[i].lat, t, (double)p[i].speed_kn,
-			       (double)p[i].course);
+			       (double)p[i].course, rt, p[i].blind ? ",\"blind\":true" : "");
 		if (len > 0 && (size_t)len < sizeof(buf))
 			live_publish(s->live, buf, (size_t)len);
 	}

@@ -144,8 +144,11 @@ static char *jt_raw_hex(const uint8_t *content, size_t len)
 	hex = malloc((size_t)n * 2 + 1);
 	if (!hex)
 		return NULL;
-	for (i = 0; i < n; i++)
-		sprintf(hex + 2 * i, "%02x", wire[i]);
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = "0123456789abcdef"[wire[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[wire[i] & 15];
+	}
+	hex[2 * n] = '\0';
 	return hex;
 }
 
