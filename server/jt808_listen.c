@@ -60,6 +60,8 @@ struct jt_conn {
 	uint16_t serial;           /* our own downlink serial */
 	int waiting;               /* a registry lookup is outstanding */
 	struct jt_reasm *ra;       /* NULL unless a subpackaged message is arriving */
+	int no_ack;                /* handling a reassembled message: its packets
+				    * were each acknowledged already */
 	int closing;
 	size_t nheld;
 	struct jt_held held[JT_HELD_MAX];
@@ -123,6 +125,8 @@ static void jt_send(struct jt_conn *c, const struct jt808_header *like, uint16_t
 
 static void jt_ack(struct jt_conn *c, const struct jt808_msg *m, uint8_t result)
 {
+	if (c->no_ack)
+		return;
 	struct jt808_response r = { m->h.serial, m->h.msg_id, result };
 	uint8_t body[8];
 	int n = jt808_body_response(&r, body, sizeof(body));
@@ -449,7 +453,9 @@ static void reassemble(struct sw_server *s, struct jt_conn *c, const struct jt80
 			whole.h.subpackage = 0;
 			whole.body = body;
 			whole.body_len = total;
+			c->no_ack = 1;
 			jt_dispatch(s, c, &whole, NULL, 0, &ev);
+			c->no_ack = 0;
 			free(body);
 		}
 		reasm_free(c);

@@ -58,12 +58,13 @@ export function bcd(digits, nbytes) {
 
 /**
  * Encodes one frame (wire bytes, flags included).
- * { id, phone, serial, body = Buffer, version: 2013|2019, protoVersion = 1, badCheck = false }
+ * { id, phone, serial, body = Buffer, version: 2013|2019, protoVersion = 1, badCheck = false,
+ *   pkt = null | { total, no } (subpackage item; sets body-properties bit 13) }
  */
-export function encodeFrame({ id, phone, serial = 0, body = Buffer.alloc(0), version = 2013, protoVersion = 1, badCheck = false }) {
+export function encodeFrame({ id, phone, serial = 0, body = Buffer.alloc(0), version = 2013, protoVersion = 1, badCheck = false, pkt = null }) {
   if (body.length > 1023) throw new Error('body too long');
   const v19 = version === 2019;
-  const props = body.length | (v19 ? 0x4000 : 0);
+  const props = body.length | (v19 ? 0x4000 : 0) | (pkt ? 0x2000 : 0);
   const head = [];
   const w16 = (v) => head.push((v >> 8) & 0xff, v & 0xff);
   w16(id);
@@ -71,6 +72,11 @@ export function encodeFrame({ id, phone, serial = 0, body = Buffer.alloc(0), ver
   if (v19) head.push(protoVersion & 0xff);
   head.push(...bcd(phone, v19 ? 10 : 6));
   w16(serial & 0xffff);
+  if (pkt) {
+    // subpackage item: total packets, this packet's number (1-based)
+    w16(pkt.total);
+    w16(pkt.no);
+  }
   const content = Buffer.concat([Buffer.from(head), body]);
   let check = xor(content);
   if (badCheck) check ^= 0x55;
@@ -97,10 +103,14 @@ export function decodeFrame(wire) {
   off += plen;
   const serial = content.readUInt16BE(off);
   off += 2;
-  if (props & 0x2000) off += 4;
+  let pkt = null;
+  if (props & 0x2000) {
+    pkt = { total: content.readUInt16BE(off), no: content.readUInt16BE(off + 2) };
+    off += 4;
+  }
   const body = content.subarray(off);
   if (body.length !== len) throw new Error(`body length ${body.length} != ${len}`);
-  return { id, version: v19 ? 2019 : 2013, protoVersion, phone, serial, body, ...decodeBody(id, body) };
+  return { id, version: v19 ? 2019 : 2013, protoVersion, phone, serial, pkt, body, ...decodeBody(id, body) };
 }
 
 /** The fields of the server's replies (0x8001, 0x8100). */
@@ -161,6 +171,37 @@ export function locationBody({ lon, lat, time, speedKmh = 0, course = 0, altitud
   b.writeUInt16BE(course, 20);
   bcdTime(time).copy(b, 22);
   return Buffer.concat([b, extra]);
+}
+
+/**
+ * 0x0704 body (batch / blind-area location upload): WORD count, BYTE type (0 normal, 1 blind-area
+ * re-send), then per item WORD length + a 0x0200 body. ITEMS are 0x0200 bodies (Buffers) or
+ * locationBody() argument objects.
+ */
+export function batchBody({ type = 0, items }) {
+  const head = Buffer.alloc(3);
+  head.writeUInt16BE(items.length, 0);
+  head[2] = type;
+  const parts = [head];
+  for (const it of items) {
+    const b = Buffer.isBuffer(it) ? it : locationBody(it);
+    const len = Buffer.alloc(2);
+    len.writeUInt16BE(b.length, 0);
+    parts.push(len, b);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Splits BODY into N nearly equal parts (or at the given byte offsets). */
+export function splitBody(body, n, at = null) {
+  const cuts = at || Array.from({ length: n - 1 }, (_, i) => Math.round(((i + 1) * body.length) / n));
+  const out = [];
+  let prev = 0;
+  for (const c of [...cuts, body.length]) {
+    out.push(body.subarray(prev, c));
+    prev = c;
+  }
+  return out;
 }
 
 /** Splits a TCP byte stream into frames (wire bytes including both flags). */
@@ -257,6 +298,17 @@ export class Terminal {
   }
   location(pos, opts = {}) {
     return this.send(MSG.LOCATION, locationBody(pos), opts);
+  }
+  batch(spec, opts = {}) {
+    return this.send(MSG.BATCH, batchBody(spec), opts);
+  }
+
+  /**
+   * Builds a subpackaged message: one frame per part of PARTS (Buffers), each with the subpackage
+   * item { total, no } and its own serial. Returns [{ serial, wire, no }] (nothing written).
+   */
+  subpackaged(id, parts, opts = {}) {
+    return parts.map((body, i) => ({ ...this.frame(id, body, { ...opts, pkt: { total: parts.length, no: i + 1 } }), no: i + 1 }));
   }
 
   reply(timeoutMs = 5000) {
