@@ -42,8 +42,7 @@ enum ais_err {
 	/* Errors: */
 	AIS_EFORMAT = -3,      /* not a sentence: no '!', too few fields, no '*' */
 	AIS_ECHECKSUM = -4,    /* sentence checksum missing or wrong */
-	AIS_ETAGBLOCK = -5,    /* tag block unterminated, too long or its
-				* checksum wrong */
+	AIS_ETAGBLOCK = -5,    /* tag block unterminated or too long */
 	AIS_EFIELD = -6,       /* fragment count/number, sequence id or channel
 				* invalid */
 	AIS_EARMOUR = -7,      /* payload character outside 0-W and `-w */
@@ -73,8 +72,11 @@ struct ais_sentence {
 						 * terminated */
 	size_t payload_len;
 	int fill_bits;       /* 0-5 */
+	int tag_bad;         /* a tag block was there but its checksum was
+			      * missing or wrong: its fields were not used */
 	/* From an NMEA 4.0 tag block, only when it carried a checksum that
-	 * matched. c: in milliseconds (13+ digits) is converted to seconds. */
+	 * matched. c: in milliseconds (13+ digits) is converted to seconds, so
+	 * tag_time * 1000 cannot overflow. */
 	int has_tag_time;
 	int64_t tag_time;    /* c: UNIX time, seconds */
 	char tag_source[32]; /* s: station, "" if absent (cut to fit) */
@@ -84,8 +86,9 @@ struct ais_sentence {
  * Parses one sentence. line/len need not be NUL-terminated; trailing CR, LF,
  * spaces and tabs are ignored, and so is a USCG-style trailer after the
  * checksum (",s28089,d-103,T39.4,1242958962"). An optional tag block
- * "\k:v,k:v*hh\" in front is stripped; a tag block with a checksum must
- * match it, one without a checksum is skipped and its fields are not used.
+ * "\k:v,k:v*hh\" in front is stripped and its checksum checked; when that
+ * is missing or wrong the fields are not used (tag_bad is set) but the
+ * sentence, which has its own checksum, still is.
  * Accepts '!' or '$', any two-character talker, VDM and VDO; the checksum is
  * required. Returns AIS_OK, AIS_EIGNORED for blank lines and other sentence
  * types (whatever their checksum), or an error. *out is zeroed first.

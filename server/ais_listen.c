@@ -71,8 +71,12 @@ statics:
 		memset(&st, 0, sizeof(st));
 		st.ais_class = m->type == 5 ? 'A' : 'B';
 		if (m->has_name) {
-			st.has_name = 1;
-			snprintf(st.name, sizeof(st.name), "%s", m->name);
+			const char *nm = m->name;
+
+			while (*nm == ' ')
+				nm++; /* some transmitters pad the front */
+			st.has_name = *nm != '\0';
+			snprintf(st.name, sizeof(st.name), "%s", nm);
 		}
 		if (m->has_callsign) {
 			st.has_callsign = 1;

@@ -81,6 +81,9 @@ const char *ingest_check(const struct sw_server *s, const struct sw_position *p,
 	if (!isfinite(p->lat) || !isfinite(p->lon) || p->lat < -90 || p->lat > 90 ||
 	    p->lon < -180 || p->lon > 180)
 		return "coordinates out of range";
+	/* 0,0 is what receivers print for "no position", never a river */
+	if (p->lat == 0 && p->lon == 0)
+		return "no position (0, 0)";
 	if (p->device_time_ms < OLDEST_MS)
 		return "device time before 2000";
 	if (p->device_time_ms > now_ms + (int64_t)s->cfg->future_tolerance_s * 1000)

@@ -32,6 +32,7 @@ static void test_check(void **state)
 		{ "time", 946684799999.0, "device time before 2000" },
 		{ "time", NOW + 301000.0, "device time in the future" },
 		{ "speed", -1, "speed out of range" },
+		{ "null", 0, "no position (0, 0)" },
 		{ "speed", INFINITY, "speed out of range" },
 	};
 	size_t i;
@@ -62,6 +63,8 @@ static void test_check(void **state)
 			p.lat = bad[i].value;
 		else if (!strcmp(bad[i].field, "lon"))
 			p.lon = bad[i].value;
+		else if (!strcmp(bad[i].field, "null"))
+			p.lat = p.lon = 0;
 		else if (!strcmp(bad[i].field, "time"))
 			p.device_time_ms = (int64_t)bad[i].value;
 		else
