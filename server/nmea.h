@@ -91,13 +91,15 @@ enum nmea_type {
 struct nmea_sentence {
 	int type;            /* enum nmea_type */
 	char address[8];     /* "GNRMC", "PSWID", "AIVDM" (cut to 7 chars) */
-	char talker[3];      /* "GN", "BD"...; "" for proprietary $P... */
+	char talker[3];      /* "GN", "BD"...; "" for proprietary $P... and
+			      * for '!' (AIS) sentences */
 	int err_field;       /* with NMEA_EFIELD: the 1-based field index */
 
 	/* RMC and GGA. Empty fields leave has_* at 0. */
 	int has_time;
 	int32_t tod_ms;      /* UTC time of day, ms; fraction digits beyond
-			      * the millisecond are truncated */
+			      * the millisecond are truncated; a leap second
+			      * 23:59:60 becomes 23:59:59.999 */
 	int has_date;        /* RMC only */
 	int year, month, day; /* two-digit years: yy < 80 -> 20yy, else 19yy */
 	int has_pos;         /* the four lat/lon fields were all present */
@@ -179,8 +181,9 @@ struct nmea_session {
 	int have_rmc;
 	int64_t last_rmc_ms;    /* epoch of the last RMC (any talker, any
 				 * validity, emitted or not) */
-	int have_gga;
-	int64_t last_gga_ms;
+	int have_gga, have_prev_gga;
+	int64_t last_gga_ms;    /* epoch of the last GGA */
+	int64_t prev_gga_ms;    /* the GGA epoch before that one */
 	int have_gn_rmc, have_gn_gga;
 	int64_t last_gn_rmc_ms, last_gn_gga_ms;
 	int have_emitted;
@@ -193,7 +196,9 @@ void nmea_session_init(struct nmea_session *s);
 
 /*
  * Feeds one parsed sentence (nmea_parse returned NMEA_OK) of this source.
- * Returns 1 with *out filled when a fix should be stored, 0 when not.
+ * Returns the number of fixes to store (0, 1 or 2), written to out[] oldest
+ * first: a held GGA whose RMC never came is released when a later epoch
+ * arrives, so no epoch is lost.
  *
  * - Time: RMC carries date and time (UTC). GGA has no date: it takes the date
  *   of the last RMC of this source (then of the last dated GGA), adding a day
@@ -208,13 +213,15 @@ void nmea_session_init(struct nmea_session *s);
  * - A GGA that comes before the RMC of its epoch is held, and its altitude,
  *   satellites, quality and HDOP go into that RMC's fix. A source whose RMCs
  *   stop coming (a GGA arrives and no RMC came for the previous GGA's epoch)
- *   gets a fix from each GGA, returned at once (the held one is dropped).
+ *   gets a fix from each GGA, returned at once (the held one is released
+ *   with it).
  * - Invalid fixes (RMC V or mode N, GGA quality 0) are returned with
  *   valid = 0 when they carry coordinates, except 0/0 (receivers print
  *   "0000.0000,N,00000.0000,E" for "no position").
  */
+#define NMEA_FIXES_MAX 2
 int nmea_session_feed(struct nmea_session *s, const struct nmea_sentence *in,
-		      struct nmea_fix *out);
+		      struct nmea_fix out[NMEA_FIXES_MAX]);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (exposed for tests). */
 int64_t nmea_days_from_civil(int year, int month, int day);

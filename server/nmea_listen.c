@@ -27,6 +27,7 @@ struct nmea_conn {
 	int identifying;
 	int closing;
 	char ident[NMEA_MAX_ID + 1];
+	char *held_gga;            /* the line of the GGA the session holds */
 	uint64_t good, bad, unnamed;
 	size_t nheld;
 	char *held[NMEA_HELD_MAX];
@@ -92,8 +93,8 @@ static void store_fix(struct sw_server *s, struct nmea_conn *c, const struct nme
 static void nmea_line(struct sw_server *s, struct nmea_conn *c, const char *line, size_t len)
 {
 	struct nmea_sentence st;
-	struct nmea_fix f;
-	int rc;
+	struct nmea_fix f[NMEA_FIXES_MAX];
+	int rc, i, n;
 
 	if (c->identifying) {
 		if (c->nheld == NMEA_HELD_MAX || !(c->held[c->nheld] = strndup(line, len))) {
@@ -134,8 +135,26 @@ static void nmea_line(struct sw_server *s, struct nmea_conn *c, const char *line
 			log_info("nmea %s: sentences before $PSWID are not stored", c->peer);
 		return;
 	}
-	if (nmea_session_feed(&c->sess, &st, &f) == 1)
-		store_fix(s, c, &f, line, len);
+	{
+		int had = c->sess.have_pending;
+		int64_t had_t = c->sess.pending.time_ms;
+
+		n = nmea_session_feed(&c->sess, &st, f);
+		for (i = 0; i < n; i++) {
+			/* a released held GGA keeps its own sentence as evidence */
+			int released = had && f[i].time_ms == had_t &&
+				       (i + 1 < n || c->sess.have_pending || st.type == NMEA_GGA);
+
+			if (released && c->held_gga)
+				store_fix(s, c, &f[i], c->held_gga, strlen(c->held_gga));
+			else
+				store_fix(s, c, &f[i], line, len);
+		}
+		if (c->sess.have_pending && (!had || c->sess.pending.time_ms != had_t)) {
+			free(c->held_gga);
+			c->held_gga = strndup(line, len);
+		}
+	}
 }
 
 struct nmea_push {
@@ -190,6 +209,8 @@ static int callback_nmea(struct lws *wsi, enum lws_callback_reasons reason, void
 		for (i = 0; i < c->nheld; i++)
 			free(c->held[i]);
 		c->nheld = 0;
+		free(c->held_gga);
+		c->held_gga = NULL;
 		break;
 
 	default:

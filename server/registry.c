@@ -148,25 +148,28 @@ static void run_mmsi_vessel(PGconn *c, struct db_job *j)
 	char mmsi[16], name[32];
 	const char *params[2] = { mmsi, name };
 	PGresult *r;
+	int attempt;
 
 	snprintf(mmsi, sizeof(mmsi), "%lld", j->iarg[0]);
 	snprintf(name, sizeof(name), "MMSI %lld", j->iarg[0]);
-	r = PQexecParams(c,
-		"WITH f AS (SELECT id FROM vessels WHERE mmsi = $1::bigint),"
-		" ins AS (INSERT INTO vessels (name, kind, mmsi, auto_created)"
-		"   SELECT $2, 'other', $1::bigint, true WHERE NOT EXISTS (SELECT 1 FROM f)"
-		"   ON CONFLICT (mmsi) DO NOTHING RETURNING id)"
-		" SELECT id FROM f UNION ALL SELECT id FROM ins"
-		" UNION ALL SELECT id FROM vessels WHERE mmsi = $1::bigint LIMIT 1",
-		2, NULL, params, NULL, NULL, 0);
 	j->status = -1;
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1) {
-		j->iarg[1] = atoll(PQgetvalue(r, 0, 0));
-		j->status = 0;
-	} else {
-		log_error("registry: MMSI %s: %s", mmsi, PQresultErrorMessage(r));
+	/* a second attempt sees a row that another worker inserted while the
+	 * first statement ran (its snapshot could not) */
+	for (attempt = 0; attempt < 3 && j->status; attempt++) {
+		r = PQexecParams(c,
+			"WITH ins AS (INSERT INTO vessels (name, kind, mmsi, auto_created)"
+			"   VALUES ($2, 'other', $1::bigint, true)"
+			"   ON CONFLICT (mmsi) DO NOTHING RETURNING id)"
+			" SELECT id FROM ins UNION ALL SELECT id FROM vessels WHERE mmsi = $1::bigint LIMIT 1",
+			2, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) >= 1) {
+			j->iarg[1] = atoll(PQgetvalue(r, 0, 0));
+			j->status = 0;
+		} else if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			log_error("registry: MMSI %s: %s", mmsi, PQresultErrorMessage(r));
+		}
+		PQclear(r);
 	}
-	PQclear(r);
 }
 
 static void done_mmsi_vessel(struct db_job *j, void *ctx)
