@@ -59,6 +59,7 @@ static void done_health(struct db_job *j, void *ctx)
 	}
 	json_object_set_new(o, "positions_accepted", json_integer((json_int_t)s->positions_accepted));
 	json_object_set_new(o, "positions_rejected", json_integer((json_int_t)s->positions_rejected));
+	json_object_set_new(o, "positions_duplicate", json_integer((json_int_t)s->positions_duplicate));
 	json_object_set_new(o, "positions_written", json_integer((json_int_t)st.positions_written));
 	json_object_set_new(o, "write_queue", json_integer((json_int_t)st.queued));
 	json_object_set_new(o, "jt808_connections", json_integer(s->jt808_connections));
