@@ -168,17 +168,17 @@ void sim_ais_type1(const struct sim_ais_pos *p, struct sim_ais_bits *bs)
 	sim_ais_put(bs, 0, 2);            /* repeat */
 	sim_ais_put(bs, p->mmsi, 30);
 	sim_ais_put(bs, (uint32_t)p->nav_status, 4);
-	sim_ais_put(bs, (uint32_t)-128, 8); /* ROT n/a */
+	sim_ais_put(bs, (uint32_t)p->rot, 8);
 	sim_ais_put(bs, sog10(p->sog_kn), 10);
-	sim_ais_put(bs, 1, 1);            /* accuracy: high (GNSS) */
+	sim_ais_put(bs, p->accuracy ? 1 : 0, 1);
 	put_lonlat(bs, p->lon, p->lat);
 	sim_ais_put(bs, cog10(p->cog), 12);
 	sim_ais_put(bs, (uint32_t)p->heading, 9);
 	sim_ais_put(bs, (uint32_t)p->second, 6);
 	sim_ais_put(bs, 0, 2);            /* manoeuvre */
 	sim_ais_put(bs, 0, 3);            /* spare */
-	sim_ais_put(bs, 0, 1);            /* RAIM */
-	sim_ais_put(bs, 0, 19);           /* radio status */
+	sim_ais_put(bs, p->raim ? 1 : 0, 1);
+	sim_ais_put(bs, p->radio, 19);
 }
 
 void sim_ais_type18(const struct sim_ais_pos *p, struct sim_ais_bits *bs)
@@ -189,7 +189,7 @@ void sim_ais_type18(const struct sim_ais_pos *p, struct sim_ais_bits *bs)
 	sim_ais_put(bs, p->mmsi, 30);
 	sim_ais_put(bs, 0, 8);            /* reserved */
 	sim_ais_put(bs, sog10(p->sog_kn), 10);
-	sim_ais_put(bs, 1, 1);
+	sim_ais_put(bs, p->accuracy ? 1 : 0, 1);
 	put_lonlat(bs, p->lon, p->lat);
 	sim_ais_put(bs, cog10(p->cog), 12);
 	sim_ais_put(bs, (uint32_t)p->heading, 9);
@@ -201,8 +201,8 @@ void sim_ais_type18(const struct sim_ais_pos *p, struct sim_ais_bits *bs)
 	sim_ais_put(bs, 1, 1);            /* band */
 	sim_ais_put(bs, 1, 1);            /* message 22 */
 	sim_ais_put(bs, 0, 1);            /* assigned */
-	sim_ais_put(bs, 0, 1);            /* RAIM */
-	sim_ais_put(bs, 0, 20);           /* radio status */
+	sim_ais_put(bs, p->raim ? 1 : 0, 1);
+	sim_ais_put(bs, p->radio, 20);
 }
 
 /* Puts bow, stern (9 bits each), port, starboard (6 bits each), clamped. */

@@ -56,6 +56,10 @@ struct sim_ais_pos {
 	double cog;        /* degrees true */
 	int heading;       /* 0-359, or 511 n/a */
 	int second;        /* UTC second 0-59, 60 n/a */
+	int rot;           /* type 1 only: raw int8, -128 n/a */
+	int accuracy;      /* 1: better than 10 m */
+	int raim;
+	uint32_t radio;    /* radio status: 19 bits (type 1), 20 (type 18) */
 };
 
 /* Static data. */

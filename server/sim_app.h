@@ -120,6 +120,8 @@ struct sim_app {
 	struct sim_opts o;
 	struct sim_geo geo;
 	struct sim_term *t;
+	double *wake;            /* per terminal: the scan skips an on-line one
+				  * until then (apart: a compact array to scan) */
 	size_t n;
 	int ep;                  /* epoll fd */
 	struct sockaddr_storage addr;

@@ -59,6 +59,10 @@ static size_t ais_lines(struct sim_app *a, struct sim_term *t,
 	p.cog = fx->course;
 	p.heading = (int)lround(fx->course) % 360;
 	p.second = (int)fmod(floor(a->now_real), 60.0);
+	p.rot = -128; /* n/a */
+	p.accuracy = 1;
+	p.raim = 0;
+	p.radio = 0;
 	if (t->class_b)
 		sim_ais_type18(&p, &bs);
 	else

@@ -1,4 +1,4 @@
-/* sim_main.c -- shorewatch-sim: a demo fleet and load generator that speaks JT/T 808 to a Shorewatch server like real BeiDou terminals. */
+/* sim_main.c -- shorewatch-sim: a demo fleet and load generator that speaks JT/T 808, NMEA 0183 or AIS to a Shorewatch server like real terminals. */
 #include "sim_app.h"
 
 #include <errno.h>
@@ -98,13 +98,17 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: shorewatch-sim [options]\n"
-		"Simulates JT/T 808 terminals reporting to a Shorewatch server.\n"
+		"Simulates JT/T 808 terminals, NMEA receivers or AIS transponders reporting\n"
+		"to a Shorewatch server.\n"
 		"\n"
-		"  --server HOST:PORT   server address (default $SHOREWATCH_JT808 or 127.0.0.1:6808)\n"
+		"  --feed F             jt808 (default), nmea, ais-udp or ais-tcp\n"
+		"  --server HOST:PORT   server address (default per feed: $SHOREWATCH_JT808 or\n"
+		"                       127.0.0.1:6808; $SHOREWATCH_NMEA or 127.0.0.1:10110;\n"
+		"                       $SHOREWATCH_AIS or 127.0.0.1:10111)\n"
 		"  --vessels FILE       demo fleet (default schema/demo/vessels.json)\n"
 		"  --demo-dir DIR       chang_river, mining_zones, parking .geojson (default schema/demo)\n"
 		"  --protocol VER       2013 (default), 2019 or 2011\n"
-		"  --interval SEC       seconds between location reports (default 5; fractions allowed)\n"
+		"  --interval SEC       seconds between location reports (default 5; 0.005 or more)\n"
 		"  --day-seconds N      real seconds per schedule day (default 86400: real time)\n"
 		"  --stagger, --no-stagger  spread the fleet over working/transit/parked at start (default on)\n"
 		"  --seed N             random seed (default 1)\n"
@@ -116,8 +120,22 @@ static void usage(FILE *f)
 		"  --quiet              no status line every 10 s\n"
 		"  --verbose            log every position sent\n"
 		"  --help\n"
+		"JT/T 808:\n"
+		"  --batch N            send live positions as 0x0704 type 0 batches of N\n"
+		"                       (split to keep bodies within 1023 bytes) instead of 0x0200s\n"
+		"  --gap-every S        every S seconds a terminal loses signal (default off)...\n"
+		"  --gap-length S       ...for S seconds (default 60): it keeps sampling, stores\n"
+		"                       the positions (also while disconnected) and re-sends them\n"
+		"                       as 0x0704 type 1, up to 20 per frame, when back\n"
+		"NMEA: one TCP connection per terminal: $PSWID,<terminal> first, then $GNRMC and\n"
+		"  $GNGGA per report; nothing is expected back.\n"
+		"AIS: type 1 (type 18 for every second vessel: Class B) per report, static data\n"
+		"  (type 5 / type 24 A+B) with every 6th; ais-udp packs lines into datagrams\n"
+		"  from one socket, ais-tcp uses one connection per vessel.\n"
+		"  --mmsi-base M        MMSI of synthetic vessel i is M + i, of demo vessel i\n"
+		"                       (1-based) M + i (default 413000000)\n"
 		"\n"
-		"Status lines go to stderr, the summary line to stdout. Exit codes: 0 normal,\n"
+		"Status lines go to stderr, the summary line (key=value) to stdout. Exit codes: 0 normal,\n"
 		"1 vessels or geography unreadable, 2 bad usage.\n");
 }
 
@@ -144,7 +162,8 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 {
 	enum { O_SERVER = 256, O_VESSELS, O_DEMO, O_PROTO, O_INTERVAL, O_DAY,
 	       O_STAGGER, O_NOSTAGGER, O_SEED, O_COUNT, O_BASE, O_DURATION,
-	       O_RATE, O_CRATE, O_QUIET, O_VERBOSE, O_HELP };
+	       O_RATE, O_CRATE, O_QUIET, O_VERBOSE, O_HELP, O_FEED, O_MMSI,
+	       O_GAP_EVERY, O_GAP_LENGTH, O_BATCH };
 	static const struct option lo[] = {
 		{"server", required_argument, 0, O_SERVER},
 		{"vessels", required_argument, 0, O_VESSELS},
@@ -163,15 +182,20 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		{"quiet", no_argument, 0, O_QUIET},
 		{"verbose", no_argument, 0, O_VERBOSE},
 		{"help", no_argument, 0, O_HELP},
+		{"feed", required_argument, 0, O_FEED},
+		{"mmsi-base", required_argument, 0, O_MMSI},
+		{"gap-every", required_argument, 0, O_GAP_EVERY},
+		{"gap-length", required_argument, 0, O_GAP_LENGTH},
+		{"batch", required_argument, 0, O_BATCH},
 		{0, 0, 0, 0},
 	};
-	const char *env = getenv("SHOREWATCH_JT808");
+	const char *env;
 	double v;
-	int c;
+	int c, have_server = 0;
 
 	memset(o, 0, sizeof(*o));
-	snprintf(o->server, sizeof(o->server), "%s",
-		 env && *env ? env : "127.0.0.1:6808");
+	o->mmsi_base = 413000000;
+	o->gap_length = 60;
 	snprintf(o->vessels, sizeof(o->vessels), "schema/demo/vessels.json");
 	snprintf(o->demo_dir, sizeof(o->demo_dir), "schema/demo");
 	o->protocol = 2013;
@@ -187,6 +211,48 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		switch (c) {
 		case O_SERVER:
 			snprintf(o->server, sizeof(o->server), "%s", optarg);
+			have_server = 1;
+			break;
+		case O_FEED:
+			if (!strcmp(optarg, "jt808"))
+				o->feed = SIM_FEED_JT808;
+			else if (!strcmp(optarg, "nmea"))
+				o->feed = SIM_FEED_NMEA;
+			else if (!strcmp(optarg, "ais-udp"))
+				o->feed = SIM_FEED_AIS_UDP;
+			else if (!strcmp(optarg, "ais-tcp"))
+				o->feed = SIM_FEED_AIS_TCP;
+			else {
+				fprintf(stderr, "shorewatch-sim: bad --feed '%s': expected jt808, nmea, ais-udp or ais-tcp\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case O_MMSI:
+			if (num_arg("--mmsi-base", optarg, 1, 999999999, &v))
+				return -1;
+			if (v != floor(v)) {
+				fprintf(stderr, "shorewatch-sim: --mmsi-base must be a whole number\n");
+				return -1;
+			}
+			o->mmsi_base = (uint64_t)v;
+			break;
+		case O_GAP_EVERY:
+			if (num_arg("--gap-every", optarg, 1, 1e9, &o->gap_every))
+				return -1;
+			break;
+		case O_GAP_LENGTH:
+			if (num_arg("--gap-length", optarg, 0.1, 1e9, &o->gap_length))
+				return -1;
+			break;
+		case O_BATCH:
+			if (num_arg("--batch", optarg, 1, 1000, &v))
+				return -1;
+			if (v != floor(v)) {
+				fprintf(stderr, "shorewatch-sim: --batch must be a whole number\n");
+				return -1;
+			}
+			o->batch = (int)v;
 			break;
 		case O_VESSELS:
 			snprintf(o->vessels, sizeof(o->vessels), "%s", optarg);
@@ -204,7 +270,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			o->protocol = atoi(optarg);
 			break;
 		case O_INTERVAL:
-			if (num_arg("--interval", optarg, 0.05, 86400, &o->interval))
+			if (num_arg("--interval", optarg, 0.005, 86400, &o->interval))
 				return -1;
 			break;
 		case O_DAY:
@@ -279,6 +345,30 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			argv[optind]);
 		return -1;
 	}
+	if (!have_server) {
+		const char *var = o->feed == SIM_FEED_JT808  ? "SHOREWATCH_JT808"
+				  : o->feed == SIM_FEED_NMEA ? "SHOREWATCH_NMEA"
+							     : "SHOREWATCH_AIS";
+		env = getenv(var);
+		snprintf(o->server, sizeof(o->server), "%s",
+			 env && *env ? env
+			 : o->feed == SIM_FEED_JT808 ? "127.0.0.1:6808"
+			 : o->feed == SIM_FEED_NMEA  ? "127.0.0.1:10110"
+						     : "127.0.0.1:10111");
+	}
+	if (o->feed != SIM_FEED_JT808 && (o->gap_every > 0 || o->batch > 1)) {
+		fprintf(stderr, "shorewatch-sim: --gap-every and --batch are JT/T 808 options\n");
+		return -1;
+	}
+	if (o->gap_every > 0 && o->gap_length >= o->gap_every) {
+		fprintf(stderr, "shorewatch-sim: --gap-length must be shorter than --gap-every\n");
+		return -1;
+	}
+	if (o->feed != SIM_FEED_JT808 && o->count &&
+	    o->mmsi_base + (uint64_t)o->count > 999999999ULL) {
+		fprintf(stderr, "shorewatch-sim: MMSIs above 999999999: lower --mmsi-base or --count\n");
+		return -1;
+	}
 	if (o->count && o->terminal_base + (uint64_t)o->count > 999999999999ULL &&
 	    o->protocol != 2019) {
 		fprintf(stderr, "shorewatch-sim: terminal numbers above 12 digits need --protocol 2019\n");
@@ -317,15 +407,31 @@ static void print_counters(const struct sim_app *a, FILE *f, const char *tag,
 {
 	double el = now - a->start_mono;
 
+	struct rusage ru;
+	double cpu = 0;
+
+	if (!getrusage(RUSAGE_SELF, &ru))
+		cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	fprintf(f,
-		"shorewatch-sim: %s terminals=%zu online=%zu frames_sent=%llu "
+		"shorewatch-sim: %s feed=%s terminals=%zu online=%zu frames_sent=%llu "
 		"positions_sent=%llu acks_received=%llu errors=%llu missing_acks=%llu "
-		"refused=%llu reconnects=%llu elapsed=%.1fs positions_per_s=%.1f\n",
-		tag, a->n, a->online, (unsigned long long)a->s.frames_sent,
+		"refused=%llu reconnects=%llu lines_sent=%llu datagrams_sent=%llu "
+		"statics_sent=%llu blind_stored=%llu blind_sent=%llu blind_dropped=%llu "
+		"bytes_sent=%llu cpu=%.1fs elapsed=%.1fs positions_per_s=%.1f\n",
+		tag, sim_feed_name(a->o.feed), a->n, a->online,
+		(unsigned long long)a->s.frames_sent,
 		(unsigned long long)a->s.positions_sent,
 		(unsigned long long)a->s.acks, (unsigned long long)a->s.errors,
 		(unsigned long long)a->s.missing, (unsigned long long)a->s.refused,
-		(unsigned long long)a->s.reconnects, el,
+		(unsigned long long)a->s.reconnects,
+		(unsigned long long)a->s.lines_sent,
+		(unsigned long long)a->s.datagrams,
+		(unsigned long long)a->s.statics,
+		(unsigned long long)a->s.blind_stored,
+		(unsigned long long)a->s.blind_sent,
+		(unsigned long long)a->s.blind_dropped,
+		(unsigned long long)a->s.bytes_sent, cpu, el,
 		el > 0 ? a->s.positions_sent / el : 0.0);
 	fflush(f);
 }
@@ -352,7 +458,8 @@ static int setup_terminals(struct sim_app *a)
 		}
 	}
 	a->t = calloc(n, sizeof(*a->t));
-	if (!a->t) {
+	a->wake = calloc(n, sizeof(*a->wake));
+	if (!a->t || !a->wake) {
 		free(vs);
 		sim_log("out of memory for %zu terminals", n);
 		return 1;
@@ -366,7 +473,8 @@ static int setup_terminals(struct sim_app *a)
 			t->v = vs[i];
 		else
 			sim_vessel_synthetic(&t->v, &a->geo, i, a->o.terminal_base);
-		if (jt808_header_for_phone(&t->hdr, t->v.terminal,
+		if (a->o.feed == SIM_FEED_JT808 &&
+		    jt808_header_for_phone(&t->hdr, t->v.terminal,
 					   a->o.protocol == 2019)) {
 			sim_log("terminal %s: not a valid JT/T 808 phone number for protocol %d",
 				t->v.terminal, a->o.protocol);
@@ -379,6 +487,29 @@ static int setup_terminals(struct sim_app *a)
 		t->st = SIM_T_IDLE;
 		t->next_connect = now;
 		jt808_framer_init(&t->fr);
+		t->mmsi = (uint32_t)(a->o.mmsi_base + i + (vs ? 1 : 0));
+		t->class_b = i % 2 == 1;
+		if (a->o.gap_every > 0) {
+			t->gap_start = now + a->o.gap_every *
+						     sim_rng_range(&t->v.rng, 0.2, 1.0);
+			t->gap_end = t->gap_start + a->o.gap_length;
+		}
+		if (a->o.batch > 1) {
+			t->live = malloc((size_t)a->o.batch * SIM_SLOT);
+			if (!t->live) {
+				free(vs);
+				sim_log("out of memory for %zu terminals", n);
+				return 1;
+			}
+		}
+		if (a->o.feed == SIM_FEED_AIS_UDP) {
+			/* no connection: on line at once, spread over an interval */
+			t->st = SIM_T_ONLINE;
+			t->ever_online = 1;
+			t->next_connect = INFINITY;
+			t->next_report = now + a->o.interval * (double)i / (double)n;
+			a->online++;
+		}
 	}
 	free(vs);
 	return 0;
@@ -401,21 +532,27 @@ static void refill(struct sim_app *a, double now)
  * start rotates so a --rate cap does not favour low indexes. */
 static void scan(struct sim_app *a, double now)
 {
-	size_t i;
+	size_t i, j = a->scan_from;
 
-	for (i = 0; i < a->n; i++) {
-		struct sim_term *t = &a->t[(a->scan_from + i) % a->n];
+	a->now_real = sim_real();
+	a->tod = sim_tod(a);
+	for (i = 0; i < a->n; i++, j++) {
+		struct sim_term *t;
 
-		if (t->st == SIM_T_IDLE) {
-			if (!a->draining && now >= t->next_connect &&
-			    a->handshaking < MAX_HANDSHAKING && a->conn_tokens >= 1) {
-				a->conn_tokens -= 1;
-				sim_net_connect(a, t, now);
-			}
+		if (j >= a->n)
+			j = 0;
+		if (now < a->wake[j] && !a->draining)
+			continue; /* on line, nothing due */
+		t = &a->t[j];
+		if (t->st == SIM_T_IDLE && !a->draining && now >= t->next_connect &&
+		    a->handshaking < MAX_HANDSHAKING && a->conn_tokens >= 1) {
+			a->conn_tokens -= 1;
+			sim_net_connect(a, t, now);
 			continue;
 		}
 		sim_net_tick(a, t, now);
 	}
+	sim_net_udp_flush(a, now);
 	a->scan_from = a->n ? (a->scan_from + 1) % a->n : 0;
 }
 
@@ -468,6 +605,7 @@ static void run(struct sim_app *a)
 				      now - a->start_mono >= a->o.duration))) {
 			a->draining = 1;
 			drain_end = now + DRAIN_MAX;
+			scan(a, now); /* sends the partial --batch frames */
 		}
 		if (a->draining && (now >= drain_end || !pending(a)))
 			break;
@@ -534,11 +672,18 @@ int main(int argc, char **argv)
 	rc = setup_terminals(a);
 	if (rc) {
 		sim_geo_free(&a->geo);
+		free(a->wake);
 		free(a->t);
 		free(a);
 		return rc;
 	}
-	raise_nofile(a->n);
+	a->udp_fd = -1;
+	if (a->o.feed == SIM_FEED_AIS_UDP) {
+		if (sim_net_udp_open(a))
+			return 1;
+	} else {
+		raise_nofile(a->n);
+	}
 	a->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (a->ep < 0) {
 		sim_log("epoll_create1: %s", strerror(errno));
@@ -550,16 +695,28 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	sim_log("%zu terminals -> %s, JT/T 808-%d, report every %g s, day %g s%s",
-		a->n, a->o.server, a->o.protocol, a->o.interval, a->o.day_seconds,
-		a->o.count ? " (synthetic)" : "");
+	if (a->o.feed == SIM_FEED_JT808)
+		sim_log("%zu terminals -> %s, JT/T 808-%d, report every %g s, day %g s%s%s",
+			a->n, a->o.server, a->o.protocol, a->o.interval,
+			a->o.day_seconds, a->o.count ? " (synthetic)" : "",
+			a->o.batch > 1 ? ", 0x0704 batches" : "");
+	else
+		sim_log("%zu vessels -> %s, %s, report every %g s, day %g s%s",
+			a->n, a->o.server, sim_feed_name(a->o.feed), a->o.interval,
+			a->o.day_seconds, a->o.count ? " (synthetic)" : "");
 	run(a);
 	print_counters(a, stdout, "summary", sim_mono());
 
-	for (i = 0; i < a->n; i++)
+	for (i = 0; i < a->n; i++) {
 		sim_vessel_clear(&a->t[i].v);
+		free(a->t[i].blind);
+		free(a->t[i].live);
+	}
+	if (a->udp_fd >= 0)
+		close(a->udp_fd);
 	close(a->ep);
 	sim_geo_free(&a->geo);
+	free(a->wake);
 	free(a->t);
 	free(a);
 	return 0;

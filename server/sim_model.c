@@ -221,11 +221,58 @@ static void start_transit(struct sim_vessel *v, const struct sim_geo *g,
 		v->phase = to;
 }
 
-/* Picks a new wander target and speed inside the zone. */
+/* Starts a new wander leg: a new speed; the target is planned from wherever
+ * the vessel is when it next moves (plan_leg). */
 static void new_leg(struct sim_vessel *v, const struct sim_geo *g)
 {
-	v->target = sim_poly_random(&g->zones[v->zone], &v->rng);
 	v->leg_kmh = sim_rng_range(&v->rng, 0.3, 3.0);
+	v->leg_left = -1;
+}
+
+/* 1 if the straight line a-b stays inside poly, tested every 25 m (at most
+ * 64 points): done once per leg, so that steps need no polygon test. */
+static int line_inside(const struct sim_poly *poly, struct sim_pt a,
+		       struct sim_pt b)
+{
+	double d = sim_dist(a, b);
+	int n = (int)(d / 25.0) + 1, i;
+
+	if (n > 64)
+		n = 64;
+	for (i = 1; i <= n; i++) {
+		struct sim_pt p = {a.x + (b.x - a.x) * i / n,
+				   a.y + (b.y - a.y) * i / n};
+		if (!sim_poly_contains(poly, p))
+			return 0;
+	}
+	return 1;
+}
+
+/* Picks a target inside the zone reachable in a straight line (a few tries,
+ * else the zone's centre), and precomputes course, direction and length. */
+static void plan_leg(struct sim_vessel *v, const struct sim_geo *g)
+{
+	const struct sim_poly *z = &g->zones[v->zone];
+	int tries;
+
+	v->target = z->centre;
+	if (sim_poly_contains(z, v->pos)) {
+		for (tries = 0; tries < 8; tries++) {
+			struct sim_pt t = sim_poly_random(z, &v->rng);
+			if (line_inside(z, v->pos, t)) {
+				v->target = t;
+				break;
+			}
+		}
+	} /* else: arrived at the zone's edge from the river: head in */
+	v->leg_left = sim_dist(v->pos, v->target);
+	if (v->leg_left > 0.01) {
+		v->ux = (v->target.x - v->pos.x) / v->leg_left;
+		v->uy = (v->target.y - v->pos.y) / v->leg_left;
+		v->course = bearing(v->pos, v->target);
+	} else {
+		v->ux = v->uy = 0;
+	}
 }
 
 /* 1 if the schedule wants the vessel out of its parking at time-of-day tod. */
@@ -297,7 +344,6 @@ void sim_vessel_start(struct sim_vessel *v, const struct sim_geo *g,
 /* One motion step of h seconds. */
 static void move(struct sim_vessel *v, const struct sim_geo *g, double h)
 {
-	const struct sim_poly *z = &g->zones[v->zone];
 	struct sim_pt before = v->pos;
 
 	switch (v->phase) {
@@ -321,29 +367,23 @@ static void move(struct sim_vessel *v, const struct sim_geo *g, double h)
 		}
 		break;
 	case SIM_WORKING: {
-		double step = v->leg_kmh * KMH * h, d = sim_dist(v->pos, v->target);
-		struct sim_pt next;
+		/* precomputed leg: no polygon test, no trigonometry per step */
+		double step = v->leg_kmh * KMH * h;
 
-		if (!sim_poly_contains(z, v->pos)) {
-			/* arrived at the zone's edge from the river: head in */
-			v->target = z->centre;
-		}
-		if (d <= step) {
-			next = v->target;
+		if (v->leg_left < 0)
+			plan_leg(v, g);
+		v->speed_kmh = v->leg_kmh;
+		if (step >= v->leg_left) {
+			v->mileage_m += v->leg_left;
+			v->pos = v->target;
 			new_leg(v, g);
 		} else {
-			next.x = v->pos.x + (v->target.x - v->pos.x) * step / d;
-			next.y = v->pos.y + (v->target.y - v->pos.y) * step / d;
+			v->pos.x += v->ux * step;
+			v->pos.y += v->uy * step;
+			v->leg_left -= step;
+			v->mileage_m += step;
 		}
-		if (sim_poly_contains(z, next) || !sim_poly_contains(z, v->pos)) {
-			v->course = bearing(v->pos, next);
-			v->pos = next;
-			v->speed_kmh = v->leg_kmh;
-		} else {
-			/* the straight line leaves a concave zone: turn */
-			new_leg(v, g);
-		}
-		break;
+		return;
 	}
 	}
 	v->mileage_m += sim_dist(before, v->pos);

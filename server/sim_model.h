@@ -34,6 +34,8 @@ struct sim_vessel {
 	double course;         /* degrees from north, clockwise */
 	double cruise_kmh;     /* transit speed, 6-12 */
 	double leg_kmh;        /* current wander speed, 0.3-3 */
+	double leg_left;       /* metres to target; < 0: leg not planned yet */
+	double ux, uy;         /* unit vector towards target */
 	double mileage_m;
 	struct sim_pt *path;
 	size_t path_n, path_seg;
