@@ -15,6 +15,8 @@
 #include "log.h"
 #include "server.h"
 
+#define LIVE_WRITES_PER_CALLBACK 256
+
 struct live_msg {
 	uint8_t *buf;   /* LWS_PRE headroom + payload */
 	size_t len;
@@ -134,6 +136,7 @@ static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void
 
 	case LWS_CALLBACK_SERVER_WRITEABLE: {
 		struct live_msg *m;
+		int sent = 0;
 
 		if (pss->next >= l->head)
 			break;
@@ -145,10 +148,15 @@ static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void
 					 (unsigned char *)why, sizeof(why) - 1);
 			return -1;
 		}
-		m = &l->ring[pss->next % l->size];
-		if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
-			return -1;
-		pss->next++;
+		/* several events a callback while the socket takes them: one
+		 * write per service loop turn cannot keep up with a busy fleet */
+		do {
+			m = &l->ring[pss->next % l->size];
+			if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+				return -1;
+			pss->next++;
+		} while (pss->next < l->head && ++sent < LIVE_WRITES_PER_CALLBACK &&
+			 !lws_send_pipe_choked(wsi));
 		if (pss->next < l->head)
 			lws_callback_on_writable(wsi);
 		break;

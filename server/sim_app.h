@@ -42,6 +42,9 @@ struct sim_opts {
 	char demo_dir[1024];
 	int protocol;           /* 2011, 2013 or 2019 */
 	double interval;        /* seconds between location reports */
+	double time_scale;      /* 0: device time is the real time; K > 0: a
+				 * replay of the past, each report one second of
+				 * device time later (see --time-scale) */
 	double day_seconds;     /* length of a schedule day in real seconds */
 	int stagger;
 	uint64_t seed;
@@ -83,6 +86,7 @@ enum sim_tstate {
 /* One simulated terminal: its vessel, its connection, its protocol state. */
 struct sim_term {
 	struct sim_vessel v;
+	uint32_t replay_s;       /* --time-scale: seconds of device time reported */
 	struct jt808_header hdr; /* header template with our phone bytes */
 	enum sim_tstate st;
 	int fd;

@@ -109,6 +109,10 @@ static void usage(FILE *f)
 		"  --demo-dir DIR       chang_river, mining_zones, parking .geojson (default schema/demo)\n"
 		"  --protocol VER       2013 (default), 2019 or 2011\n"
 		"  --interval SEC       seconds between location reports (default 5; 0.005 or more)\n"
+		"  --time-scale K       replay the past K times faster than real time: each\n"
+		"                       report carries the next second of device time, starting\n"
+		"                       duration x K seconds ago (a fleet catching up after a gap;\n"
+		"                       load tests); 0 (default): device time = real time\n"
 		"  --day-seconds N      real seconds per schedule day (default 86400: real time)\n"
 		"  --stagger, --no-stagger  spread the fleet over working/transit/parked at start (default on)\n"
 		"  --seed N             random seed (default 1)\n"
@@ -163,7 +167,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 	enum { O_SERVER = 256, O_VESSELS, O_DEMO, O_PROTO, O_INTERVAL, O_DAY,
 	       O_STAGGER, O_NOSTAGGER, O_SEED, O_COUNT, O_BASE, O_DURATION,
 	       O_RATE, O_CRATE, O_QUIET, O_VERBOSE, O_HELP, O_FEED, O_MMSI,
-	       O_GAP_EVERY, O_GAP_LENGTH, O_BATCH };
+	       O_GAP_EVERY, O_GAP_LENGTH, O_BATCH, O_TSCALE };
 	static const struct option lo[] = {
 		{"server", required_argument, 0, O_SERVER},
 		{"vessels", required_argument, 0, O_VESSELS},
@@ -187,6 +191,7 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 		{"gap-every", required_argument, 0, O_GAP_EVERY},
 		{"gap-length", required_argument, 0, O_GAP_LENGTH},
 		{"batch", required_argument, 0, O_BATCH},
+		{"time-scale", required_argument, 0, O_TSCALE},
 		{0, 0, 0, 0},
 	};
 	const char *env;
@@ -271,6 +276,10 @@ static int parse_args(int argc, char **argv, struct sim_opts *o)
 			break;
 		case O_INTERVAL:
 			if (num_arg("--interval", optarg, 0.005, 86400, &o->interval))
+				return -1;
+			break;
+		case O_TSCALE:
+			if (num_arg("--time-scale", optarg, 0, 100000, &o->time_scale))
 				return -1;
 			break;
 		case O_DAY:

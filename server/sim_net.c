@@ -644,8 +644,14 @@ static int location_body(struct sim_app *a, struct sim_term *t, double now,
 	l.altitude_m = 22;
 	l.speed_dkmh = (uint16_t)lround(fx.speed_kmh * 10);
 	l.course = (uint16_t)((int)lround(fx.course) % 360);
-	/* the sample's own time: a stored position keeps it */
-	l.time = (int64_t)a->now_real;
+	/* the sample's own time: a stored position keeps it; a replay counts
+	 * whole seconds from its start in the past, one a report */
+	if (a->o.time_scale > 0) {
+		double span = (a->o.duration > 0 ? a->o.duration : 3600) * a->o.time_scale;
+		l.time = (int64_t)(a->start_real - span) + (int64_t)t->replay_s++;
+	} else {
+		l.time = (int64_t)a->now_real;
+	}
 	l.time_valid = 1;
 	l.has_mileage = 1;
 	l.mileage_hm = fx.mileage_hm;

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { logOnFailure, startStack, waitUntil } from '../lib/stack.mjs';
-import { MSG, Terminal, batchBody, hex, locationBody, splitBody } from '../lib/jt808.mjs';
+import { MSG, Terminal, batchBody, hex, locationBody, splitBody, unescape } from '../lib/jt808.mjs';
 import { NmeaSource, dm, gga, nmea, pswid, rmc } from '../lib/nmea.mjs';
 import * as ais from '../lib/ais.mjs';
 
@@ -577,7 +577,24 @@ async function drain(term, ms = 600) {
   }
 }
 
-t('JT/T 808 0x0704 type 0: one 0x8001 for the batch; every item stored with its raw frame; last position follows', async () => {
+/** The evidence kept for each item of a 0x0704 (README): hex of the unescaped header and batch
+ * prefix, a space, hex of the item (its WORD length and 0x0200 body). */
+function batchEvidence(wire) {
+  const content = unescape(wire.subarray(1, wire.length - 1));
+  const headLen = (content[2] & 0x40) ? 17 : 12;
+  const head = content.subarray(0, headLen + 3);
+  const out = [];
+  let off = headLen + 3;
+  const end = content.length - 1; // the check code
+  while (off + 2 <= end) {
+    const len = content.readUInt16BE(off);
+    out.push(`${hex(head)} ${hex(content.subarray(off, off + 2 + len))}`);
+    off += 2 + len;
+  }
+  return out;
+}
+
+t('JT/T 808 0x0704 type 0: one 0x8001 for the batch; every item stored with its own evidence; last position follows', async () => {
   const id = V.jtBatch;
   const term = await jtConnect(REG.jtBatch.terminal);
   try {
@@ -604,7 +621,7 @@ t('JT/T 808 0x0704 type 0: one 0x8001 for the batch; every item stored with its 
       assert.equal(g.altitude_m, it.altitude);
       assert.equal(g.blind, false);
       assert.equal(g.protocol, 'jt808');
-      assert.equal(g.raw.toLowerCase(), hex(wire), 'raw is the frame as received');
+      assert.equal(g.raw.toLowerCase(), batchEvidence(wire)[i], 'raw: the frame header and this item as received');
     }
     await waitUntil(async () => (await vessel(id)).last_time?.getTime() === at(503).getTime(), { what: 'vessels.last_time = newest batch item' });
     const [lg] = await stack.sql('SELECT ST_X(last_geom) AS lon, ST_Y(last_geom) AS lat FROM vessels WHERE id = $1', [id]);
@@ -636,7 +653,7 @@ t('JT/T 808 0x0704 type 1 (blind area): stored with blind = true, never moves la
       near(got[i].lon, it.lon, 'lon');
       near(got[i].lat, it.lat, 'lat');
       assert.equal(got[i].blind, true, 'blind');
-      assert.equal(got[i].raw.toLowerCase(), hex(wire));
+      assert.equal(got[i].raw.toLowerCase(), batchEvidence(wire)[i]);
     }
     // give the coalesced writer its chance, then check nothing moved back
     await sleep(1200);
