@@ -175,7 +175,7 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 	c->map_center[1] = 29.325;
 	c->map_zoom = 11.3;
 	c->db_workers = 2;
-	c->batch_max = 5000;
+	c->batch_max = 20000;
 	c->batch_ms = 0;
 	c->live_ring = 65536;
 	c->token_ttl_s = 12 * 3600;

@@ -1,6 +1,7 @@
 /* db.c -- database worker threads: query jobs and the batched position writer. */
 #include "db.h"
 
+#include "fmt.h"
 #include "log.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@
 /* write attempts for one batch once stopping (about 10 s of back-off) */
 #define DB_STOP_TRIES 8
 
-#define LAST_FLUSH_MS 500
+#define LAST_FLUSH_MS 2000
 
 struct last_pos {
 	int64_t t;       /* device time, ms; 0 = none */
@@ -196,106 +197,6 @@ static void *worker_main(void *arg)
 	if (conn)
 		PQfinish(conn);
 	return NULL;
-}
-
-/* Civil date of a day number (days since 1970-01-01), proleptic Gregorian. */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static char *put2(char *o, int v)
-{
-	o[0] = (char)('0' + v / 10);
-	o[1] = (char)('0' + v % 10);
-	return o + 2;
-}
-
-/* Writes "YYYY-MM-DD HH:MM:SS.mmm+00" (26 chars) for UTC ms; the hot path of
- * COPY, so no printf. Years 0-9999 only (the ingest filter keeps 2000 on). */
-static char *put_ts(char *o, int64_t ms)
-{
-	int64_t s = ms >= 0 ? ms / 1000 : (ms - 999) / 1000, days, sod;
-	int y, m, d, frac = (int)(ms - s * 1000);
-
-	days = s >= 0 ? s / 86400 : (s - 86399) / 86400;
-	sod = s - days * 86400;
-	civil_from_days(days, &y, &m, &d);
-	if (y < 0 || y > 9999)
-		y = 0;
-	o = put2(o, y / 100);
-	o = put2(o, y % 100);
-	*o++ = '-';
-	o = put2(o, m);
-	*o++ = '-';
-	o = put2(o, d);
-	*o++ = ' ';
-	o = put2(o, (int)(sod / 3600));
-	*o++ = ':';
-	o = put2(o, (int)(sod / 60 % 60));
-	*o++ = ':';
-	o = put2(o, (int)(sod % 60));
-	*o++ = '.';
-	*o++ = (char)('0' + frac / 100);
-	o = put2(o, frac % 100);
-	memcpy(o, "+00", 3);
-	return o + 3;
-}
-
-/* Writes a signed integer. */
-static char *put_int(char *o, long long v)
-{
-	char tmp[24];
-	int n = 0;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-
-	if (v < 0)
-		*o++ = '-';
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	while (n)
-		*o++ = tmp[--n];
-	return o;
-}
-
-/* Writes v with `dec` decimals (rounded), without printf. */
-static char *put_fixed(char *o, double v, int dec)
-{
-	static const long long pow10[] = { 1, 10, 100, 1000 };
-	long long scaled, ip, fp;
-	int i;
-
-	if (!(v == v) || v > 1e12 || v < -1e12)
-		v = 0;
-	scaled = llround(v * (double)pow10[dec]);
-	if (scaled < 0) {
-		*o++ = '-';
-		scaled = -scaled;
-	}
-	ip = scaled / pow10[dec];
-	fp = scaled % pow10[dec];
-	o = put_int(o, ip);
-	if (dec) {
-		*o++ = '.';
-		for (i = dec - 1; i >= 0; i--) {
-			o[i] = (char)('0' + fp % 10);
-			fp /= 10;
-		}
-		o += dec;
-	}
-	return o;
 }
 
 /* Formats UTC milliseconds as a PostgreSQL timestamptz literal. */
@@ -491,25 +392,25 @@ static int write_batch(struct db *d, PGconn *c, const struct sw_position *p, siz
 			goto out;
 		/* one COPY text row; hand-formatted, this loop runs 100,000 times a second */
 		o = b.p + b.len;
-		o = put_int(o, p[i].vessel_id);
+		o = fmt_int(o, p[i].vessel_id);
 		*o++ = '\t';
-		o = put_ts(o, p[i].device_time_ms);
+		o = fmt_pg_ts(o, p[i].device_time_ms);
 		*o++ = '\t';
-		o = put_ts(o, p[i].recv_time_ms);
+		o = fmt_pg_ts(o, p[i].recv_time_ms);
 		*o++ = '\t';
 		o += ewkb_point_hex(o, p[i].lon, p[i].lat);
 		*o++ = '\t';
-		o = put_fixed(o, p[i].speed_kn, 2);
+		o = fmt_fixed(o, p[i].speed_kn, 2);
 		*o++ = '\t';
-		o = put_fixed(o, p[i].course, 1);
+		o = fmt_fixed(o, p[i].course, 1);
 		*o++ = '\t';
-		o = put_fixed(o, p[i].altitude_m, 1);
+		o = fmt_fixed(o, p[i].altitude_m, 1);
 		*o++ = '\t';
 		*o++ = p[i].fix_valid ? 't' : 'f';
 		*o++ = '\t';
-		o = put_int(o, p[i].alarm_bits);
+		o = fmt_int(o, p[i].alarm_bits);
 		*o++ = '\t';
-		o = put_int(o, p[i].status_bits);
+		o = fmt_int(o, p[i].status_bits);
 		*o++ = '\t';
 		{
 			const char *pn = proto_name(p[i].protocol);

@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "server.h"
 
@@ -22,14 +23,16 @@ int64_t sw_now_ms(void)
 
 int sw_iso_time(int64_t ms, char *buf, size_t len)
 {
-	int64_t local = ms + 8 * 3600 * 1000LL;
-	time_t s = (time_t)(local >= 0 ? local / 1000 : (local - 999) / 1000);
-	int frac = (int)(local - (int64_t)s * 1000);
-	struct tm tm;
+	char tmp[32], *o = fmt_iso_cst(tmp, ms);
+	size_t n = (size_t)(o - tmp);
 
-	gmtime_r(&s, &tm);
-	return snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03d+08:00", tm.tm_year + 1900,
-			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+	if (!len)
+		return (int)n;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return (int)n;
 }
 
 int ingest_init(struct sw_server *s)
@@ -168,28 +171,43 @@ size_t ingest_positions(struct sw_server *s, struct sw_position *p, size_t n, co
 	return ok;
 }
 
+/* Appends a string literal. */
+#define PUT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
+
 void ingest_committed(const struct sw_position *p, size_t n, void *ctx)
 {
 	struct sw_server *s = ctx;
-	char buf[512], t[40], rt[40];
+	char buf[512], *o;
 	size_t i;
-	int len;
 
 	if (!s->live)
 		return;
 	for (i = 0; i < n; i++) {
 		if (!p[i].fix_valid)
 			continue;
-		sw_iso_time(p[i].device_time_ms, t, sizeof(t));
-		sw_iso_time(p[i].recv_time_ms, rt, sizeof(rt));
-		/* "received": when the server got the message (ms), beside the
-		 * device's own time; "blind": re-sent after a signal gap */
-		len = snprintf(buf, sizeof(buf),
-			       "{\"type\":\"position\",\"vessel\":%d,\"lon\":%.7f,\"lat\":%.7f,"
-			       "\"time\":\"%s\",\"speed_kn\":%.2f,\"course\":%.1f,\"received\":\"%s\"%s}",
-			       p[i].vessel_id, p[i].lon, p[i].lat, t, (double)p[i].speed_kn,
-			       (double)p[i].course, rt, p[i].blind ? ",\"blind\":true" : "");
-		if (len > 0 && (size_t)len < sizeof(buf))
-			live_publish(s->live, buf, (size_t)len);
+		/* {"type":"position","vessel":..,"lon":..,"lat":..,"time":"..",
+		 *  "speed_kn":..,"course":..,"received":".."[,"blind":true]}:
+		 * "received" is when the server got the message, "blind" marks a
+		 * re-send after a signal gap. Built by hand: this runs for every
+		 * position. */
+		o = PUT(buf, "{\"type\":\"position\",\"vessel\":");
+		o = fmt_int(o, p[i].vessel_id);
+		o = PUT(o, ",\"lon\":");
+		o = fmt_fixed(o, p[i].lon, 7);
+		o = PUT(o, ",\"lat\":");
+		o = fmt_fixed(o, p[i].lat, 7);
+		o = PUT(o, ",\"time\":\"");
+		o = fmt_iso_cst(o, p[i].device_time_ms);
+		o = PUT(o, "\",\"speed_kn\":");
+		o = fmt_fixed(o, p[i].speed_kn, 2);
+		o = PUT(o, ",\"course\":");
+		o = fmt_fixed(o, p[i].course, 1);
+		o = PUT(o, ",\"received\":\"");
+		o = fmt_iso_cst(o, p[i].recv_time_ms);
+		o = PUT(o, "\"");
+		if (p[i].blind)
+			o = PUT(o, ",\"blind\":true");
+		*o++ = '}';
+		live_publish(s->live, buf, (size_t)(o - buf));
 	}
 }
