@@ -131,6 +131,8 @@ static int config_set(struct sw_config *c, const char *k, const char *v)
 	}
 	if (!strcmp(k, "db_workers"))
 		return set_int(&c->db_workers, v, 1, 64);
+	if (!strcmp(k, "db_writers"))
+		return set_int(&c->db_writers, v, 1, 8);
 	if (!strcmp(k, "batch_max"))
 		return set_int(&c->batch_max, v, 1, 1000000);
 	if (!strcmp(k, "batch_ms"))
@@ -160,6 +162,8 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 		{ "SHOREWATCH_DEMO_DIR", "demo_dir" },
 		{ "SHOREWATCH_BASEMAP_URL", "basemap_url" },
 		{ "SHOREWATCH_LOG_LEVEL", "log_level" },
+		{ "SHOREWATCH_LIVE_RING", "live_ring" },
+		{ "SHOREWATCH_DB_WRITERS", "db_writers" },
 	};
 	size_t i;
 
@@ -175,6 +179,7 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 	c->map_center[1] = 29.325;
 	c->map_zoom = 11.3;
 	c->db_workers = 2;
+	c->db_writers = 2;
 	c->batch_max = 20000;
 	c->batch_ms = 0;
 	c->live_ring = 65536;

@@ -22,6 +22,7 @@ struct sw_config {
 	double map_center[2];     /* lon, lat */
 	double map_zoom;
 	int db_workers;           /* query worker threads */
+	int db_writers;           /* position writer threads */
 	int batch_max;            /* positions per write batch */
 	int batch_ms;             /* longest a position waits for its batch */
 	int live_ring;            /* events kept for WebSocket clients */

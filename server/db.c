@@ -19,6 +19,7 @@
 #define DB_QUEUE_MAX 2000000
 /* write attempts for one batch once stopping (about 10 s of back-off) */
 #define DB_STOP_TRIES 8
+#define DB_MAX_WRITERS 8
 
 #define LAST_FLUSH_MS 2000
 
@@ -40,8 +41,10 @@ struct db {
 	char *conninfo;
 	pthread_t *workers;
 	int nworkers;
-	pthread_t writer;
-	int writer_started;
+	pthread_t writers[DB_MAX_WRITERS];
+	int nwriters;
+	pthread_mutex_t last_lock;  /* guards last, dirty and last_flush_ms */
+	pthread_mutex_t flush_lock; /* held by the one writer updating vessels */
 
 	pthread_mutex_t lock;       /* guards everything below */
 	pthread_cond_t jobs_cv;     /* workers wait for jobs */
@@ -56,7 +59,7 @@ struct db {
 	int stopping;
 	struct db_stats stats;
 
-	/* writer thread only: each vessel's newest fix, written to vessels.last_*
+	/* writers, under last_lock: each vessel's newest fix, written to vessels.last_*
 	 * at most every LAST_FLUSH_MS rather than once per batch (10,000 vessels
 	 * reporting every few seconds would otherwise rewrite the registry
 	 * dozens of times a second) */
@@ -440,7 +443,9 @@ static int write_batch(struct db *d, PGconn *c, const struct sw_position *p, siz
 		*o++ = '\n';
 		b.len = (size_t)(o - b.p);
 	}
+	pthread_mutex_lock(&d->last_lock);
 	last_merge(d, p, n);
+	pthread_mutex_unlock(&d->last_lock);
 
 	r = PQexec(c, "BEGIN");
 	PQclear(r);
@@ -465,8 +470,15 @@ static int write_batch(struct db *d, PGconn *c, const struct sw_position *p, siz
 	PQclear(r);
 	while ((r = PQgetResult(c)))
 		PQclear(r);
-	if (flush && last_flush(d, c))
-		goto rollback;
+	if (flush) {
+		int frc;
+
+		pthread_mutex_lock(&d->last_lock);
+		frc = last_flush(d, c);
+		pthread_mutex_unlock(&d->last_lock);
+		if (frc)
+			goto rollback;
+	}
 	r = PQexec(c, "COMMIT");
 	if (PQresultStatus(r) == PGRES_COMMAND_OK)
 		rc = 0;
@@ -489,13 +501,25 @@ static int write_with_retry(struct db *d, PGconn **conn, const struct sw_positio
 	 * except when shutting down with the database gone for about ten
 	 * seconds (the reliability work adds an on-disk spool) */
 	for (tries = 0;; tries++) {
-		int stopping, flush = mono_ms() - d->last_flush_ms >= LAST_FLUSH_MS;
+		int stopping, ok, flush = 0;
 
-		if (ensure_conn(d, conn) && write_batch(d, *conn, p, n, flush) == 0) {
-			if (flush)
+		/* one writer at a time brings vessels' last positions up to date */
+		pthread_mutex_lock(&d->last_lock);
+		if (mono_ms() - d->last_flush_ms >= LAST_FLUSH_MS &&
+		    pthread_mutex_trylock(&d->flush_lock) == 0)
+			flush = 1;
+		pthread_mutex_unlock(&d->last_lock);
+		ok = ensure_conn(d, conn) && write_batch(d, *conn, p, n, flush) == 0;
+		if (flush) {
+			if (ok) {
+				pthread_mutex_lock(&d->last_lock);
 				d->last_flush_ms = mono_ms();
-			return 0;
+				pthread_mutex_unlock(&d->last_lock);
+			}
+			pthread_mutex_unlock(&d->flush_lock);
 		}
+		if (ok)
+			return 0;
 		pthread_mutex_lock(&d->lock);
 		stopping = d->stopping;
 		d->stats.write_errors++;
@@ -549,7 +573,26 @@ static void hand_back(struct db *d, struct sw_position *p, size_t n)
 	d->o.wake(d->o.ctx);
 }
 
-/* The writer: takes everything queued (natural group commit: while one
+/* Writes the vessels' last positions in a transaction of their own, if no
+ * other writer is doing so. */
+static void idle_flush(struct db *d, PGconn **conn)
+{
+	if (pthread_mutex_trylock(&d->flush_lock))
+		return;
+	pthread_mutex_lock(&d->last_lock);
+	if (d->ndirty && ensure_conn(d, conn)) {
+		PQclear(PQexec(*conn, "BEGIN"));
+		if (last_flush(d, *conn) == 0)
+			PQclear(PQexec(*conn, "COMMIT"));
+		else
+			PQclear(PQexec(*conn, "ROLLBACK"));
+		d->last_flush_ms = mono_ms();
+	}
+	pthread_mutex_unlock(&d->last_lock);
+	pthread_mutex_unlock(&d->flush_lock);
+}
+
+/* A writer: takes everything queued (natural group commit: while one
  * COPY runs, the next batch accumulates), writes it in chunks of at most
  * batch_max rows, one transaction each. */
 static void *writer_main(void *arg)
@@ -557,7 +600,6 @@ static void *writer_main(void *arg)
 	struct db *d = arg;
 	PGconn *conn = NULL;
 
-	d->last_flush_ms = mono_ms();
 	for (;;) {
 		struct sw_position *all;
 		size_t total, off;
@@ -565,7 +607,7 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(&d->lock);
 		while (!d->pend_n && !d->stopping) {
-			if (d->ndirty) {
+			if (d->ndirty) { /* read without last_lock: a hint only */
 				struct timespec until;
 
 				clock_gettime(CLOCK_REALTIME, &until);
@@ -606,14 +648,7 @@ static void *writer_main(void *arg)
 		if (!total) {
 			free(all);
 			/* idle: bring the vessels' last positions up to date */
-			if (d->ndirty && ensure_conn(d, &conn)) {
-				PQclear(PQexec(conn, "BEGIN"));
-				if (last_flush(d, conn) == 0)
-					PQclear(PQexec(conn, "COMMIT"));
-				else
-					PQclear(PQexec(conn, "ROLLBACK"));
-				d->last_flush_ms = mono_ms();
-			}
+			idle_flush(d, &conn);
 			if (stop)
 				break;
 			continue;
@@ -658,10 +693,7 @@ static void *writer_main(void *arg)
 		}
 		free(all);
 	}
-	if (d->ndirty && conn && PQstatus(conn) == CONNECTION_OK) {
-		PQclear(PQexec(conn, "BEGIN"));
-		PQclear(last_flush(d, conn) == 0 ? PQexec(conn, "COMMIT") : PQexec(conn, "ROLLBACK"));
-	}
+	idle_flush(d, &conn);
 	if (conn)
 		PQfinish(conn);
 	return NULL;
@@ -688,6 +720,9 @@ struct db *db_start(const struct db_opts *o)
 	pthread_cond_init(&d->jobs_cv, NULL);
 	pthread_cond_init(&d->pos_cv, NULL);
 	pthread_cond_init(&d->flushed_cv, NULL);
+	pthread_mutex_init(&d->last_lock, NULL);
+	pthread_mutex_init(&d->flush_lock, NULL);
+	d->last_flush_ms = mono_ms();
 	for (i = 0; i < d->nworkers; i++) {
 		if (pthread_create(&d->workers[i], NULL, worker_main, d)) {
 			d->nworkers = i;
@@ -695,11 +730,13 @@ struct db *db_start(const struct db_opts *o)
 			return NULL;
 		}
 	}
-	if (pthread_create(&d->writer, NULL, writer_main, d)) {
-		db_stop(d);
-		return NULL;
+	for (i = 0; i < (o->writers > 0 ? o->writers : 1) && i < DB_MAX_WRITERS; i++) {
+		if (pthread_create(&d->writers[i], NULL, writer_main, d)) {
+			db_stop(d);
+			return NULL;
+		}
+		d->nwriters++;
 	}
-	d->writer_started = 1;
 	return d;
 }
 
@@ -718,8 +755,8 @@ void db_stop(struct db *d)
 	pthread_mutex_unlock(&d->lock);
 	for (i = 0; i < d->nworkers; i++)
 		pthread_join(d->workers[i], NULL);
-	if (d->writer_started)
-		pthread_join(d->writer, NULL);
+	for (i = 0; i < d->nwriters; i++)
+		pthread_join(d->writers[i], NULL);
 	log_info("db: stopped; %" PRIu64 " positions written in %" PRIu64 " batches",
 		 d->stats.positions_written, d->stats.batches);
 	while ((j = d->done_head)) {
@@ -747,6 +784,8 @@ void db_stop(struct db *d)
 	pthread_cond_destroy(&d->jobs_cv);
 	pthread_cond_destroy(&d->pos_cv);
 	pthread_cond_destroy(&d->flushed_cv);
+	pthread_mutex_destroy(&d->last_lock);
+	pthread_mutex_destroy(&d->flush_lock);
 	free(d);
 }
 

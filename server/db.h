@@ -57,6 +57,7 @@ typedef void (*db_committed_fn)(const struct sw_position *p, size_t n, void *ctx
 struct db_opts {
 	const char *conninfo;
 	int workers;
+	int writers;             /* position writer threads, each with a connection */
 	int batch_max;
 	int batch_ms;            /* 0: write as soon as the writer is free */
 	void (*wake)(void *ctx);      /* any thread: wake the service thread */

@@ -255,6 +255,7 @@ static int cmd_serve(struct sw_config *cfg)
 	memset(&dbo, 0, sizeof(dbo));
 	dbo.conninfo = cfg->db;
 	dbo.workers = cfg->db_workers;
+	dbo.writers = cfg->db_writers;
 	dbo.batch_max = cfg->batch_max;
 	dbo.batch_ms = cfg->batch_ms;
 	dbo.wake = wake_service;

@@ -59,7 +59,8 @@ async function liveClient(stack) {
   return st;
 }
 
-const stack = await startStack({ demo: false });
+// a live ring of 2M events: the bench's own WebSocket client shares 2 cores with everything else
+const stack = await startStack({ demo: false, env: { SHOREWATCH_LIVE_RING: '2000000', ...(env.SHOREWATCH_DB_WRITERS ? { SHOREWATCH_DB_WRITERS: env.SHOREWATCH_DB_WRITERS } : {}) } });
 const lines = [];
 const say = (s) => { lines.push(s); console.log(s); };
 try {
