@@ -21,8 +21,8 @@ const TERMINALS = Number(env.BENCH_TERMINALS || 10000);
 const SECONDS = Number(env.BENCH_SECONDS || 20);
 // each terminal reports `BATCH` positions per 0x0704 frame, one simulated second apart, and the
 // simulated clock runs TIME_SCALE times real time: a fleet catching up after a signal gap
-const BATCH = Number(env.BENCH_BATCH || 10);
-const TIME_SCALE = Number(env.BENCH_TIME_SCALE || 10);
+const BATCH = Number(env.BENCH_BATCH || 20);
+const TIME_SCALE = Number(env.BENCH_TIME_SCALE || 20);
 const LAT_RATE = Number(env.BENCH_LATENCY_RATE || 10000);
 const IDLE_TERMINALS = Number(env.BENCH_IDLE_TERMINALS || 10000);
 
