@@ -13,23 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "fmt.h"
 #include "http.h"
 #include "log.h"
 
 #define POSITIONS_MAX_ITEMS 5000
-
-static int64_t days_from_civil(int y, int m, int d)
-{
-	int era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (int64_t)era * 146097 + (int64_t)doe - 719468;
-}
 
 static int digits(const char *s, int n, int *out)
 {
@@ -99,7 +87,7 @@ int sw_parse_iso_time(const char *s, int64_t *ms)
 	}
 	if (*s)
 		return -1;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (se > 59 ? 59 : se);
+	t = fmt_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (se > 59 ? 59 : se);
 	t -= sign * (oh * 3600 + om * 60);
 	*ms = t * 1000 + frac;
 	return 0;

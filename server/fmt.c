@@ -4,6 +4,19 @@
 #include <math.h>
 #include <string.h>
 
+int64_t fmt_days_from_civil(int y, int m, int d)
+{
+	int era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (int64_t)era * 146097 + (int64_t)doe - 719468;
+}
+
 /* Civil date of a day number (days since 1970-01-01), proleptic Gregorian. */
 void fmt_civil_from_days(int64_t z, int *y, int *m, int *d)
 {

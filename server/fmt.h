@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+/* Day number (days since 1970-01-01) of a civil date, proleptic Gregorian. */
+int64_t fmt_days_from_civil(int y, int m, int d);
 /* Civil date of a day number (days since 1970-01-01), proleptic Gregorian. */
 void fmt_civil_from_days(int64_t z, int *y, int *m, int *d);
 /* Signed decimal integer (at most 20 chars). */

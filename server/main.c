@@ -199,6 +199,26 @@ static void lws_log_emit(int level, const char *line)
 	sw_log(level == LLL_ERR ? SW_LOG_ERROR : SW_LOG_WARN, "lws: %s", buf);
 }
 
+/* A raw TCP listener (one protocol) for a feed; NULL after saying why. */
+static struct lws_vhost *raw_vhost(struct lws_context *ctx, const char *name,
+				   const struct sw_listen *l, struct lws_protocols *protos)
+{
+	struct lws_context_creation_info info;
+	struct lws_vhost *vh;
+
+	memset(&info, 0, sizeof(info));
+	info.vhost_name = name;
+	info.port = l->port;
+	info.iface = l->host[0] ? l->host : NULL;
+	info.protocols = protos;
+	info.options = LWS_SERVER_OPTION_ONLY_RAW;
+	vh = lws_create_vhost(ctx, &info);
+	if (!vh)
+		fprintf(stderr, "shorewatch serve: cannot listen for %s on %s:%d\n", name, l->host,
+			l->port);
+	return vh;
+}
+
 static int cmd_serve(struct sw_config *cfg)
 {
 	static struct lws_protocols http_protos[3], jt_protos[2], nmea_protos[2], ais_protos[2];
@@ -301,53 +321,23 @@ static int cmd_serve(struct sw_config *cfg)
 	}
 
 	jt_protos[0] = jt808_protocol;
-	memset(&info, 0, sizeof(info));
-	info.vhost_name = "jt808";
-	info.port = cfg->jt808.port;
-	info.iface = cfg->jt808.host[0] ? cfg->jt808.host : NULL;
-	info.protocols = jt_protos;
-	info.options = LWS_SERVER_OPTION_ONLY_RAW;
-	s.jt808_vh = lws_create_vhost(s.ctx, &info);
-	if (!s.jt808_vh) {
-		fprintf(stderr, "shorewatch serve: cannot listen for JT/T 808 on %s:%d\n",
-			cfg->jt808.host, cfg->jt808.port);
-		rc = 1;
-		goto out;
-	}
-
 	nmea_protos[0] = nmea_protocol;
-	memset(&info, 0, sizeof(info));
-	info.vhost_name = "nmea";
-	info.port = cfg->nmea.port;
-	info.iface = cfg->nmea.host[0] ? cfg->nmea.host : NULL;
-	info.protocols = nmea_protos;
-	info.options = LWS_SERVER_OPTION_ONLY_RAW;
-	s.nmea_vh = lws_create_vhost(s.ctx, &info);
-	if (!s.nmea_vh) {
-		fprintf(stderr, "shorewatch serve: cannot listen for NMEA on %s:%d\n",
-			cfg->nmea.host, cfg->nmea.port);
+	ais_protos[0] = ais_protocol;
+	s.jt808_vh = raw_vhost(s.ctx, "jt808", &cfg->jt808, jt_protos);
+	s.nmea_vh = s.jt808_vh ? raw_vhost(s.ctx, "nmea", &cfg->nmea, nmea_protos) : NULL;
+	/* AIS: TCP lines on a raw vhost, and UDP datagrams on the same port */
+	s.ais_vh = s.nmea_vh ? raw_vhost(s.ctx, "ais", &cfg->ais, ais_protos) : NULL;
+	if (!s.ais_vh) {
 		rc = 1;
 		goto out;
 	}
-
-	/* AIS: TCP lines on a raw vhost, and UDP datagrams on the same port */
-	ais_protos[0] = ais_protocol;
-	memset(&info, 0, sizeof(info));
-	info.vhost_name = "ais";
-	info.port = cfg->ais.port;
-	info.iface = cfg->ais.host[0] ? cfg->ais.host : NULL;
-	info.protocols = ais_protos;
-	info.options = LWS_SERVER_OPTION_ONLY_RAW;
-	s.ais_vh = lws_create_vhost(s.ctx, &info);
-	if (!s.ais_vh ||
-	    !lws_create_adopt_udp(s.ais_vh, cfg->ais.host[0] ? cfg->ais.host : "0.0.0.0",
+	if (!lws_create_adopt_udp(s.ais_vh, cfg->ais.host[0] ? cfg->ais.host : "0.0.0.0",
 				  cfg->ais.port, LWS_CAUDP_BIND, "ais", NULL, NULL, NULL, NULL)) {
-		fprintf(stderr, "shorewatch serve: cannot listen for AIS (TCP and UDP) on %s:%d\n",
+		fprintf(stderr, "shorewatch serve: cannot listen for AIS over UDP on %s:%d\n",
 			cfg->ais.host, cfg->ais.port);
 		rc = 1;
 		goto out;
 	}
-
 	the_server = &s;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
