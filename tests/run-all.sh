@@ -77,9 +77,10 @@ for t in "${fuzzers[@]}"; do
 	n=$(basename "$t")
 	corpus=tests/fuzz/corpus/${n#fuzz_}
 	mkdir -p "$work/$n"
+	[ -d "$corpus" ] || corpus=
 	echo "== $n (${FUZZ_SHORT_SECONDS:-15} s)"
 	if "$t" -max_total_time="${FUZZ_SHORT_SECONDS:-15}" -rss_limit_mb=1024 \
-		-artifact_prefix="$BUILD/fuzz/$n-" "$work/$n" "$corpus" >"$work/$n.log" 2>&1; then
+		-artifact_prefix="$BUILD/fuzz/$n-" "$work/$n" ${corpus:+"$corpus"} >"$work/$n.log" 2>&1; then
 		tail -n 1 "$work/$n.log"
 		passed=$((passed + 1))
 	else
