@@ -42,6 +42,24 @@ void http_respond(struct http_req *r, int status, const char *ctype, char *body,
 	lws_callback_on_writable(r->wsi);
 }
 
+int http_add_header(struct http_req *r, const char *name, const char *value)
+{
+	if (r->nextra >= HTTP_MAX_EXTRA || strlen(name) >= sizeof(r->extra_name[0]) ||
+	    strlen(value) >= sizeof(r->extra_value[0]))
+		return -1;
+	strcpy(r->extra_name[r->nextra], name);
+	strcpy(r->extra_value[r->nextra], value);
+	r->nextra++;
+	return 0;
+}
+
+int http_request_header(struct http_req *r, int token, char *buf, size_t len)
+{
+	int n = lws_hdr_copy(r->wsi, buf, (int)len, (enum lws_token_indexes)token);
+
+	return n > 0 ? n : -1;
+}
+
 void http_json(struct http_req *r, int status, json_t *v)
 {
 	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
@@ -192,31 +210,35 @@ static int req_identity(struct sw_server *s, struct http_req *r)
 /* Finds the route and runs it, after the role check. */
 static void dispatch(struct sw_server *s, struct http_req *r)
 {
+	static const struct http_route *const tables[] = { api_routes, tiles_routes, layers_routes };
 	const struct http_route *rt;
 	int path_known = 0;
+	size_t t;
 
-	for (rt = api_routes; rt->pattern; rt++) {
-		if (!http_route_match(rt->pattern, r))
-			continue;
-		path_known = 1;
-		if (rt->method != r->method && !(rt->method == HM_GET && r->method == HM_HEAD))
-			continue;
-		if (rt->need != ROLE_NONE) {
-			if (req_identity(s, r)) {
-				http_error(r, 401, "login required");
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (rt = tables[t]; rt->pattern; rt++) {
+			if (!http_route_match(rt->pattern, r))
+				continue;
+			path_known = 1;
+			if (rt->method != r->method && !(rt->method == HM_GET && r->method == HM_HEAD))
+				continue;
+			if (rt->need != ROLE_NONE) {
+				if (req_identity(s, r)) {
+					http_error(r, 401, "login required");
+					return;
+				}
+				if (!auth_role_allows(r->who.role, rt->need)) {
+					http_error(r, 403, "your role may not do this");
+					return;
+				}
+			}
+			if (r->body_too_large) {
+				http_error(r, 413, "request body too large");
 				return;
 			}
-			if (!auth_role_allows(r->who.role, rt->need)) {
-				http_error(r, 403, "your role may not do this");
-				return;
-			}
-		}
-		if (r->body_too_large) {
-			http_error(r, 413, "request body too large");
+			rt->fn(s, r);
 			return;
 		}
-		rt->fn(s, r);
-		return;
 	}
 	if (path_known)
 		http_error(r, 405, "method not allowed");
@@ -232,10 +254,22 @@ static int write_response(struct lws *wsi, struct http_req *r)
 	int final;
 
 	if (!r->headers_sent) {
+		int i, own_cache = 0;
+
 		if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->ctype,
-						r->resp_len, &p, end) ||
-		    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-						(const unsigned char *)"no-store", 8, &p, end) ||
+						r->resp_len, &p, end))
+			return -1;
+		for (i = 0; i < r->nextra; i++) {
+			if (!strcmp(r->extra_name[i], "cache-control:"))
+				own_cache = 1;
+			if (lws_add_http_header_by_name(wsi, (const unsigned char *)r->extra_name[i],
+							(const unsigned char *)r->extra_value[i],
+							(int)strlen(r->extra_value[i]), &p, end))
+				return -1;
+		}
+		if ((!own_cache &&
+		     lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+						 (const unsigned char *)"no-store", 8, &p, end)) ||
 		    lws_finalize_write_http_header(wsi, start, &p, end))
 			return -1;
 		r->headers_sent = 1;
@@ -325,9 +359,23 @@ static int serve_static(struct sw_server *s, struct lws *wsi, struct http_req *r
 	return 0;
 }
 
+/* The OGC API landing page shares "/" with the map page: a client that asks
+ * for JSON (QGIS, curl -H 'Accept: application/json') gets the landing page. */
+static int wants_landing_json(struct lws *wsi, struct http_req *r)
+{
+	char accept[256];
+	int n;
+
+	if (strcmp(r->path, "/"))
+		return 0;
+	n = lws_hdr_copy(wsi, accept, sizeof(accept), WSI_TOKEN_HTTP_ACCEPT);
+	return n > 0 && (strstr(accept, "application/json") || strstr(accept, "application/geo+json")) &&
+	       !strstr(accept, "text/html");
+}
+
 static int is_api_path(const char *path)
 {
-	static const char *prefixes[] = { "/api", "/collections", "/tiles" };
+	static const char *prefixes[] = { "/api", "/collections", "/tiles", "/conformance" };
 	size_t i, n;
 
 	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
@@ -380,7 +428,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 			http_error(r, 405, "method not allowed");
 			return 0;
 		}
-		if (!is_api_path(r->path))
+		if (!is_api_path(r->path) && !wants_landing_json(wsi, r))
 			return serve_static(s, wsi, r);
 		/* a body follows: dispatch at LWS_CALLBACK_HTTP_BODY_COMPLETION */
 		if ((r->method == HM_POST || r->method == HM_PATCH || r->method == HM_PUT) &&

@@ -14,6 +14,7 @@ struct lws;
 
 #define HTTP_MAX_BODY (1024 * 1024)
 #define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_EXTRA 4
 
 enum http_method { HM_GET = 1, HM_POST, HM_PATCH, HM_PUT, HM_DELETE, HM_OPTIONS, HM_HEAD };
 
@@ -38,6 +39,10 @@ struct http_req {
 	int headers_sent;
 	int responded;
 	int is_api;
+	/* extra response headers, e.g. "etag:" and "cache-control:" */
+	int nextra;
+	char extra_name[HTTP_MAX_EXTRA][32];
+	char extra_value[HTTP_MAX_EXTRA][160];
 };
 
 typedef void (*http_handler)(struct sw_server *s, struct http_req *r);
@@ -49,8 +54,12 @@ struct http_route {
 	http_handler fn;
 };
 
-/* api.c: the route table, terminated by a NULL pattern. */
+/* Route tables, each terminated by a NULL pattern: api.c (registry,
+ * positions, layers list), api_tiles.c (vector tiles), api_layers.c (layer
+ * versions and OGC API Features). */
 extern const struct http_route api_routes[];
+extern const struct http_route tiles_routes[];
+extern const struct http_route layers_routes[];
 
 /* api_positions.c: POST /api/positions. */
 void api_positions_post(struct sw_server *s, struct http_req *r);
@@ -63,6 +72,13 @@ int sw_parse_iso_time(const char *s, int64_t *ms);
 int http_route_match(const char *pattern, struct http_req *r);
 /* Queues a response; takes ownership of body (malloc'd, may be NULL). */
 void http_respond(struct http_req *r, int status, const char *ctype, char *body, size_t len);
+/* Adds a response header before http_respond ("etag:", "cache-control:",
+ * "content-type" excluded); a second "cache-control:" replaces our default
+ * no-store. Returns 0 or -1 when full. */
+int http_add_header(struct http_req *r, const char *name, const char *value);
+/* Copies a request header (lws token, e.g. WSI_TOKEN_HTTP_IF_NONE_MATCH)
+ * into buf; its length or -1. */
+int http_request_header(struct http_req *r, int token, char *buf, size_t len);
 /* Responds with {"error": msg}. */
 void http_error(struct http_req *r, int status, const char *msg);
 /* Responds with the JSON value (stolen reference). */
