@@ -201,10 +201,14 @@ static void on_location(struct sw_server *s, struct jt_conn *c, const struct jt8
 		return;
 	}
 	p.raw = evidence_hex(ev);
-	if (!ingest_positions(s, &p, 1, &why)) {
-		log_info("jt808 %s: position rejected: %s", c->phone, why ? why : "?");
-		jt_ack(c, m, why && !strncmp(why, "server busy", 11) ? JT808_RESULT_FAIL : JT808_RESULT_OK);
-		return;
+	/* a rejected or duplicate report is still acknowledged (the terminal
+	 * would only send it again), except when the write queue is full */
+	if (!ingest_positions(s, &p, 1, &why) && why) {
+		log_debug("jt808 %s: position rejected: %s", c->phone, why);
+		if (!strncmp(why, "server busy", 11)) {
+			jt_ack(c, m, JT808_RESULT_FAIL);
+			return;
+		}
 	}
 	jt_ack(c, m, JT808_RESULT_OK);
 }
