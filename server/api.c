@@ -1,4 +1,4 @@
-/* api.c -- the JSON API routes: health, login, config, vessels, tracks, layers, OGC API Features. */
+/* api.c -- the JSON API routes: health, login, config, vessels, tracks, the layer list. */
 #include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -522,94 +522,6 @@ static void api_layers(struct sw_server *s, struct http_req *r)
 	http_submit_job(s, r, db_job_new(run_layers, NULL, 0));
 }
 
-static void run_collections(PGconn *c, struct db_job *j)
-{
-	PGresult *r = PQexec(c,
-		"SELECT json_build_object('collections', coalesce(json_agg(json_build_object("
-		" 'id', l.name, 'title', coalesce(l.title, l.name), 'description', l.kind,"
-		" 'itemType', 'feature',"
-		" 'extent', json_build_object('spatial', json_build_object('bbox', json_build_array(json_build_array("
-		"   ST_XMin(e.b), ST_YMin(e.b), ST_XMax(e.b), ST_YMax(e.b))))),"
-		" 'links', json_build_array(json_build_object('href', '/collections/' || l.name || '/items',"
-		"   'rel', 'items', 'type', 'application/geo+json', 'title', l.name))) ORDER BY l.name), '[]'),"
-		" 'links', json_build_array(json_build_object('href', '/collections', 'rel', 'self',"
-		"   'type', 'application/json')))"
-		" FROM layers l LEFT JOIN LATERAL (SELECT ST_Extent(f.geom)::geometry AS b FROM features f"
-		"   WHERE f.layer_version_id = l.current_version_id) e ON true");
-	db_job_take_json(j, r, 200);
-	PQclear(r);
-}
-
-static void api_collections(struct sw_server *s, struct http_req *r)
-{
-	http_submit_job(s, r, db_job_new(run_collections, NULL, 0));
-}
-
-static void run_items(PGconn *c, struct db_job *j)
-{
-	char lim[24], off[24];
-	const char *params[4] = { j->arg, j->arg2, lim, off };
-	PGresult *r;
-
-	snprintf(lim, sizeof(lim), "%lld", j->iarg[0]);
-	snprintf(off, sizeof(off), "%lld", j->iarg[1]);
-	r = PQexecParams(c,
-		"WITH l AS (SELECT * FROM layers WHERE name = $1),"
-		" b AS (SELECT CASE WHEN $2::text IS NULL THEN NULL ELSE ST_MakeEnvelope("
-		"   split_part($2, ',', 1)::float8, split_part($2, ',', 2)::float8,"
-		"   split_part($2, ',', 3)::float8, split_part($2, ',', 4)::float8, 4326) END AS env),"
-		" f AS (SELECT f.* FROM features f, l, b WHERE f.layer_version_id = l.current_version_id"
-		"   AND (b.env IS NULL OR f.geom && b.env) ORDER BY f.id LIMIT $3::int OFFSET $4::int)"
-		" SELECT json_build_object('type', 'FeatureCollection', 'numberReturned', (SELECT count(*) FROM f),"
-		"  'timeStamp', sw_iso(now()),"
-		"  'features', (SELECT coalesce(json_agg(json_build_object('type', 'Feature', 'id', f.id,"
-		"     'geometry', ST_AsGeoJSON(f.geom, 7)::json, 'properties', f.props) ORDER BY f.id), '[]') FROM f))"
-		" FROM l",
-		4, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		job_pg_error(j, r, "bbox");
-	else
-		db_job_take_json(j, r, 200);
-	j->iarg[3] = 1;
-	PQclear(r);
-}
-
-static void api_items(struct sw_server *s, struct http_req *r)
-{
-	char buf[256];
-	long limit = 1000, offset = 0;
-	struct db_job *j;
-	double b[4];
-
-	if (http_query(r, "limit", buf, sizeof(buf)) > 0) {
-		limit = atol(buf);
-		if (limit < 1 || limit > 10000) {
-			http_error(r, 400, "limit must be between 1 and 10000");
-			return;
-		}
-	}
-	if (http_query(r, "offset", buf, sizeof(buf)) > 0)
-		offset = atol(buf) < 0 ? 0 : atol(buf);
-	j = db_job_new(run_items, NULL, 0);
-	if (!j) {
-		http_error(r, 500, "out of memory");
-		return;
-	}
-	j->arg = strdup(r->params[0]);
-	if (http_query(r, "bbox", buf, sizeof(buf)) > 0) {
-		if (sscanf(buf, "%lf,%lf,%lf,%lf", &b[0], &b[1], &b[2], &b[3]) != 4 || b[0] > b[2] ||
-		    b[1] > b[3]) {
-			db_job_free(j);
-			http_error(r, 400, "bbox must be minlon,minlat,maxlon,maxlat");
-			return;
-		}
-		j->arg2 = strdup(buf);
-	}
-	j->iarg[0] = limit;
-	j->iarg[1] = offset;
-	http_submit_job(s, r, j);
-}
-
 const struct http_route api_routes[] = {
 	{ HM_GET, "/api/health", ROLE_NONE, api_health },
 	{ HM_GET, "/api/config", ROLE_NONE, api_config },
@@ -621,7 +533,5 @@ const struct http_route api_routes[] = {
 	{ HM_GET, "/api/vessels/{}/track", ROLE_VIEWER, api_track },
 	{ HM_POST, "/api/positions", ROLE_ADMIN, api_positions_post },
 	{ HM_GET, "/api/layers", ROLE_VIEWER, api_layers },
-	{ HM_GET, "/collections", ROLE_VIEWER, api_collections },
-	{ HM_GET, "/collections/{}/items", ROLE_VIEWER, api_items },
 	{ 0, NULL, ROLE_NONE, NULL },
 };

@@ -38,26 +38,57 @@ static void test_match(void **state)
 	assert_string_equal(r.params[3], "1680");
 }
 
-/* Every route declares a role; only the public three need none. */
+/* Every route of every table declares a role; only the public three need
+ * none (the OGC landing page and conformance need a viewer like the rest). */
 static void test_route_roles(void **state)
 {
+	const struct http_route *const tables[] = { api_routes, tiles_routes, layers_routes };
 	const struct http_route *rt;
 	int public_routes = 0;
+	size_t t;
 
 	(void)state;
-	for (rt = api_routes; rt->pattern; rt++) {
-		assert_non_null(rt->fn);
-		assert_true(rt->method >= HM_GET && rt->method <= HM_HEAD);
-		if (rt->need == ROLE_NONE) {
-			public_routes++;
-			assert_true(!strcmp(rt->pattern, "/api/health") ||
-				    !strcmp(rt->pattern, "/api/config") ||
-				    !strcmp(rt->pattern, "/api/login"));
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (rt = tables[t]; rt->pattern; rt++) {
+			assert_non_null(rt->fn);
+			assert_true(rt->method >= HM_GET && rt->method <= HM_HEAD);
+			if (rt->need == ROLE_NONE) {
+				public_routes++;
+				assert_true(!strcmp(rt->pattern, "/api/health") ||
+					    !strcmp(rt->pattern, "/api/config") ||
+					    !strcmp(rt->pattern, "/api/login"));
+			}
+			if (rt->method != HM_GET)
+				assert_true(rt->need == ROLE_NONE || rt->need >= ROLE_ENFORCER);
 		}
-		if (rt->method != HM_GET)
-			assert_true(rt->need == ROLE_NONE || rt->need >= ROLE_ENFORCER);
 	}
 	assert_int_equal(public_routes, 3);
+}
+
+/* The OGC API Features routes exist and need a viewer. */
+static void test_ogc_routes(void **state)
+{
+	static const char *const paths[] = { "/", "/api", "/conformance", "/collections",
+					      "/collections/x", "/collections/x/items",
+					      "/collections/x/items/1", "/api/layers/x/versions",
+					      "/api/layers/x/diff" };
+	const struct http_route *rt;
+	struct http_req r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		int found = 0;
+
+		for (rt = layers_routes; rt->pattern; rt++) {
+			if (rt->method == HM_GET && match(rt->pattern, paths[i], &r)) {
+				found++;
+				assert_int_equal(rt->need, ROLE_VIEWER);
+			}
+		}
+		assert_int_equal(found, 1);
+	}
+	assert_false(match("/", "/index.html", &r));
 }
 
 int main(void)
@@ -65,6 +96,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_route_roles),
+		cmocka_unit_test(test_ogc_routes),
 	};
 
 	return cmocka_run_group_tests_name("route", tests, NULL, NULL);
