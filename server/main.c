@@ -283,7 +283,8 @@ static int cmd_serve(struct sw_config *cfg)
 	dbo.ctx = &s;
 	s.db = s.live ? db_start(&dbo) : NULL;
 	s.registry = s.db ? registry_new(&s) : NULL;
-	if (!s.db || !s.registry) {
+	s.tiles = tiles_new();
+	if (!s.db || !s.registry || !s.tiles) {
 		fprintf(stderr, "shorewatch serve: cannot start the database workers\n");
 		live_free(s.live);
 		return 1;
@@ -358,6 +359,7 @@ out:
 	s.ctx = NULL;
 	db_stop(s.db); /* flushes every queued position before returning */
 	registry_free(s.registry);
+	tiles_free(&s);
 	live_free(s.live);
 	ingest_free(&s);
 	idmap_free(&s.conns);

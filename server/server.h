@@ -14,6 +14,7 @@ struct lws_context;
 struct lws_vhost;
 struct live;
 struct registry;
+struct tile_cache;
 
 struct sw_server {
 	const struct sw_config *cfg;  /* borrowed */
@@ -25,6 +26,7 @@ struct sw_server {
 	struct db *db;
 	struct live *live;
 	struct registry *registry;
+	struct tile_cache *tiles;     /* encoded vector tiles (api_tiles.c) */
 	struct idmap conns;           /* async results -> waiting connection */
 	uint8_t key[AUTH_KEY_LEN];    /* token and terminal-code key (read-only) */
 	char pg_version[160];
@@ -82,6 +84,10 @@ void live_free(struct live *l);
 /* Publishes one JSON text event (copied) to every client. */
 void live_publish(struct live *l, const char *json, size_t len);
 extern const struct lws_protocols live_protocol;
+
+/* api_tiles.c: the tile cache (service thread), made at start-up. */
+struct tile_cache *tiles_new(void);
+void tiles_free(struct sw_server *s);
 
 /* http.c */
 extern const struct lws_protocols http_protocol;

@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 node bench/ingest.mjs "$@"
+node bench/tiles.mjs
