@@ -399,6 +399,61 @@ static int reader_srs(struct reader *r, struct layer_read_info *info)
 	return 0;
 }
 
+/* CGCS2000 Gauss-Krueger CRSs come in pairs: with the zone number in front
+ * of the easting (EPSG:4491-4501 for 6-degree zones 13-23, 4513-4533 for
+ * 3-degree zones 25-45) and without it (4502-4512 and 4534-4554, same
+ * zones). Files often declare one and hold the other: compare the layer's
+ * eastings with the declared CRS and say so (a warning: the load goes on,
+ * since the planner may have meant it). */
+static void gk_easting_check(struct reader *r, struct layer_read_info *info)
+{
+	const char *auth = OSRGetAuthorityName(r->src, NULL), *code = OSRGetAuthorityCode(r->src, NULL);
+	OGREnvelope env;
+	int epsg, with_zone, six, zone, first_zone, base_with, base_without;
+	double lo, hi;
+
+	if (!auth || !code || strcmp(auth, "EPSG"))
+		return;
+	epsg = atoi(code);
+	if (epsg >= 4491 && epsg <= 4512) {
+		six = 1;
+		with_zone = epsg <= 4501;
+		zone = 13 + (with_zone ? epsg - 4491 : epsg - 4502);
+	} else if (epsg >= 4513 && epsg <= 4554) {
+		six = 0;
+		with_zone = epsg <= 4533;
+		zone = 25 + (with_zone ? epsg - 4513 : epsg - 4534);
+	} else {
+		return;
+	}
+	if (OGR_L_GetExtent(r->lyr, &env, 1) != OGRERR_NONE)
+		return;
+	first_zone = six ? 13 : 25;
+	base_with = six ? 4491 : 4513;
+	base_without = six ? 4502 : 4534;
+	lo = with_zone ? zone * 1e6 : 0;
+	hi = with_zone ? (zone + 1) * 1e6 : 1e6;
+	if (env.MinX >= lo && env.MaxX <= hi)
+		return;
+	if (!with_zone && env.MinX >= 1e6) {
+		int z = (int)(env.MinX / 1e6);
+
+		snprintf(info->warning, sizeof(info->warning),
+			 "eastings %.0f-%.0f carry a zone number (%d) but %s is declared without "
+			 "one; did you mean EPSG:%d?", env.MinX, env.MaxX, z, info->source_srs,
+			 z >= first_zone && z < first_zone + (six ? 11 : 21) ? base_with + z - first_zone : 0);
+	} else if (with_zone && env.MaxX < 1e6) {
+		snprintf(info->warning, sizeof(info->warning),
+			 "eastings %.0f-%.0f have no zone number but %s expects zone %d in front; "
+			 "did you mean EPSG:%d?", env.MinX, env.MaxX, info->source_srs, zone,
+			 base_without + zone - first_zone);
+	} else {
+		snprintf(info->warning, sizeof(info->warning),
+			 "eastings %.0f-%.0f do not fit %s (expected %.0f-%.0f)", env.MinX, env.MaxX,
+			 info->source_srs, lo, hi);
+	}
+}
+
 /* Geometry of f as 2D linear ISO WKB in EPSG:4326 into r->wkb; *len 0 if none or empty. */
 static int reader_geometry(struct reader *r, OGRFeatureH f, long index, int64_t fid, size_t *len)
 {
@@ -563,9 +618,18 @@ int layer_read_file(const struct layer_read_opts *o, layer_read_feature_fn fn, v
 	rc = reader_open(&r, info);
 	if (rc == 0)
 		rc = reader_srs(&r, info);
+	if (rc == 0)
+		gk_easting_check(&r, info);
 	if (rc == 0) {
 		rc = reader_loop(&r, fn, arg, &count);
 		info->feature_count = count;
+		/* a coordinate that will not transform is usually the wrong
+		 * Gauss-Krueger twin: say which one fits */
+		if (rc == LAYER_READ_ERR_TRANSFORM && info->warning[0]) {
+			size_t n = strlen(res->message);
+
+			snprintf(res->message + n, sizeof(res->message) - n, "; %s", info->warning);
+		}
 	}
 
 	free(r.wkb);

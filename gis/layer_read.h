@@ -39,6 +39,7 @@ struct layer_read_info {
 	char layer_name[256];  /* the layer read */
 	char source_srs[256];  /* "EPSG:4548" when identifiable, else the CRS name */
 	long feature_count;    /* the driver's count, -1 if unknown; after reading: features handed over */
+	char warning[512];     /* "" or one line: e.g. eastings that contradict a Gauss-Krueger CRS */
 };
 
 /* One feature, handed to the callback. Everything is borrowed and valid only during the call:

@@ -326,6 +326,7 @@ static int load_body(struct load_ctx *c, const char *name, struct load_result *r
 		r->repaired_count = c->repaired;
 		snprintf(r->name, sizeof(r->name), "%s", name);
 		snprintf(r->source_srs, sizeof(r->source_srs), "%s", info.source_srs);
+		snprintf(r->warning, sizeof(r->warning), "%s", info.warning);
 	}
 	return 0;
 }
@@ -477,6 +478,8 @@ int load_main(const char *conninfo, int argc, char **argv)
 		fprintf(stderr, "shorewatch load: %s\n", err);
 		return rc == LOAD_ERR_ARG ? 2 : 1;
 	}
+	if (r.warning[0])
+		fprintf(stderr, "shorewatch load: warning: %s\n", r.warning);
 	printf("layer %s version %d: %ld feature%s (%ld repaired)\n", r.name, r.version,
 	       r.feature_count, r.feature_count == 1 ? "" : "s", r.repaired_count);
 	return 0;

@@ -40,6 +40,7 @@ struct load_result {
 	long repaired_count;       /* invalid geometries stored after ST_MakeValid */
 	char name[256];            /* the layer's name */
 	char source_srs[256];      /* e.g. "EPSG:4548" */
+	char warning[512];         /* "" or one line worth telling the planner */
 };
 
 /* Loads o->path as a new version of layer o->name in one transaction on conn, which must be

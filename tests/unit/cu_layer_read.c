@@ -289,6 +289,36 @@ static void test_gauss_kruger_4548(void **state)
 	assert_int_equal(s.n, 1);
 	assert_float_equal(s.x[0], 117.180129497, 1e-6);
 	assert_float_equal(s.y[0], 29.304201872, 1e-6);
+	assert_string_equal(info.warning, "");
+	seen_clear(&s);
+}
+
+/* Eastings with the zone number (39 = CM 117E) in a file that declares the
+ * zoneless EPSG:4548, and the reverse: the reader says which CRS fits. */
+static void test_gauss_kruger_zone_mismatch(void **state)
+{
+	struct layer_read_opts o = {0};
+	struct layer_read_info info;
+	struct layer_read_result res;
+	struct seen s = {0};
+	char path[128];
+
+	path_in_tmp(path, sizeof(path), "gkzone.shp");
+	make_shapefile(path, 4548, "UTF-8", 39517500.0, 3243000.0, "带号");
+	o.path = path;
+	/* 39,517,500 m east of CM 117E is off the earth: the load fails, and
+	 * its message names the CRS that fits */
+	assert_int_equal(layer_read_file(&o, collect, &s, &info, &res), LAYER_READ_ERR_TRANSFORM);
+	assert_non_null(strstr(info.warning, "zone number (39)"));
+	assert_non_null(strstr(res.message, "did you mean EPSG:4527?"));
+	seen_clear(&s);
+
+	path_in_tmp(path, sizeof(path), "gknozone.shp");
+	make_shapefile(path, 4527, "UTF-8", 517500.0, 3243000.0, "无带号");
+	o.path = path;
+	assert_int_equal(layer_read_file(&o, collect, &s, &info, &res), LAYER_READ_ERR_TRANSFORM);
+	assert_non_null(strstr(info.warning, "no zone number"));
+	assert_non_null(strstr(res.message, "did you mean EPSG:4548?"));
 	seen_clear(&s);
 }
 
@@ -437,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_geojson),
 		cmocka_unit_test(test_shapefile_gbk_4490),
 		cmocka_unit_test(test_gauss_kruger_4548),
+		cmocka_unit_test(test_gauss_kruger_zone_mismatch),
 		cmocka_unit_test(test_missing_crs),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_code_field_and_callback_errors),
