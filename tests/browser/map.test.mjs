@@ -2,6 +2,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { startStack } from '../lib/stack.mjs';
 import { launchBrowser, screenshot, unexpectedErrors } from '../lib/browser.mjs';
 
@@ -47,9 +49,15 @@ async function api(path, token) {
   return res.json();
 }
 
+const TILE_RE = /\/tiles\/([^/?]+)\/(\d+)\/(\d+)\/(\d+)\.mvt(\?|$)/;
+
 test('map page: login, layers, live vessels, hover, English', { timeout: 300_000 }, async (t) => {
-  const { page, errors } = br;
+  const { page, context, errors } = br;
   let token;
+  // Every request of the page and its workers (MapLibre fetches tiles from a worker), with the
+  // Authorization header it carried and the status it got.
+  const requests = [];
+  context.on('request', (req) => requests.push({ url: req.url(), auth: req.headers().authorization, req }));
   let failed = null;
   // Steps build on each other: after a failure the rest are skipped rather than each timing out.
   const step = (name, fn) => t.test(name, { skip: failed ? `after "${failed}" failed` : false }, async () => {
@@ -122,6 +130,27 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
       const r = window.shorewatch.renderedFeatures();
       return river.some((n) => r[n] > 0) && zones.some((n) => r[n] > 0);
     }, [names('river'), names('mining_zone')], WAIT);
+    // From the vector tiles: one vector source per layer at its current version, tiles fetched
+    // with the login token and answered, no GeoJSON download of whole collections.
+    for (const l of server) {
+      const mine = loaded.find((x) => x.name === l.name);
+      assert.equal(mine.source, 'tiles', `layer ${l.name} is drawn from tiles`);
+      assert.equal(mine.version, l.version, `layer ${l.name}: current version`);
+    }
+    const onPage = await page.evaluate(() => window.shorewatch.layers);
+    for (const l of server) assert.equal(onPage.find((x) => x.name === l.name)?.source, 'vector', l.name);
+    const tiles = requests.filter((r) => TILE_RE.test(r.url));
+    for (const n of [...names('river'), ...names('mining_zone')]) {
+      assert.ok(tiles.some((r) => decodeURIComponent(TILE_RE.exec(r.url)[1]) === n), `tiles of ${n} requested`);
+    }
+    for (const r of tiles) {
+      assert.ok(r.url.startsWith(`${stack.http}/tiles/`), `${r.url} is same-origin`);
+      assert.equal(r.auth, `Bearer ${token}`, `${r.url} carries the token`);
+      const res = await r.req.response();
+      if (res) assert.ok([200, 204, 304].includes(res.status()), `${r.url}: ${res.status()}`);
+    }
+    assert.deepEqual(requests.filter((r) => /\/collections\//.test(r.url)).map((r) => r.url), [],
+      'no GeoJSON downloads');
     const legend = await page.textContent('#legend');
     for (const word of ['河道', '可采区', '集中停放点', '禁采区', '水源保护区']) assert.ok(legend.includes(word), word);
   });
@@ -177,6 +206,39 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
     assert.match(text, /名称/, 'attribute names stay in Chinese');
     await screenshot(page, 'map-zone-popup');
     await page.click('.zone-popup .maplibregl-popup-close-button');
+  });
+
+  await step('a new layer version is redrawn from fresh tiles on its live event', async () => {
+    const server = await api('/api/layers', token);
+    const zones = server.find((l) => l.kind === 'mining_zone');
+    const prot = server.find((l) => l.kind === 'protection');
+    // Version 2 of the mining zones: all of version 1 plus a zone where the (visible) protection zone is.
+    const fc = await api(`/collections/${encodeURIComponent(zones.name)}/items?limit=10000`, token);
+    const shape = (await api(`/collections/${encodeURIComponent(prot.name)}/items?limit=1`, token)).features[0].geometry;
+    const file = path.join(stack.tmp, 'zones-v2.geojson');
+    fs.writeFileSync(file, JSON.stringify({
+      type: 'FeatureCollection',
+      features: [...fc.features.map((f) => ({ type: 'Feature', properties: f.properties, geometry: f.geometry })),
+        { type: 'Feature', properties: { code: 'MZ-T1', 名称: '测试新增可采区' }, geometry: shape }],
+    }));
+    const before = (await page.evaluate(() => window.shorewatch.renderedFeatures()))[zones.name];
+    await stack.cli(['load', '--kind', 'mining_zone', '--name', zones.name, '--code-field', 'code', file]);
+    const version = zones.version + 1;
+    assert.equal((await api('/api/layers', token)).find((l) => l.name === zones.name).version, version);
+    // The event as the server sends it after a load (delivered here straight to the live handlers).
+    await page.evaluate(async (ev) => {
+      const map = await import('/js/map.js');
+      await map.refreshLayer(ev);
+    }, { type: 'layer', layer: zones.name, kind: 'mining_zone', version, features: fc.features.length + 1 });
+    const mine = (await page.evaluate(() => window.shorewatch.layers)).find((l) => l.name === zones.name);
+    assert.equal(mine.version, version);
+    assert.equal(mine.features, fc.features.length + 1);
+    assert.equal((await page.evaluate(() => window.shorewatch.layersLoaded)).find((l) => l.name === zones.name).version, version);
+    await page.waitForFunction(([n, b]) => window.shorewatch.renderedFeatures()[n] > b, [zones.name, before], WAIT);
+    const fresh = requests.filter((r) => TILE_RE.test(r.url) && r.url.endsWith(`?v=${version}`));
+    assert.ok(fresh.length > 0, 'tiles of the new version are fetched past the browser cache');
+    for (const r of fresh) assert.equal(r.auth, `Bearer ${token}`);
+    assert.match(await page.textContent('#legend'), /可采区/);
   });
 
   await step('a vessel row opens its details; hovering a vessel shows its name', async () => {

@@ -18,6 +18,25 @@ let everOpened = false;
 let stopped = true;
 let failuresSinceOpen = 0;
 let options = {};
+// Handlers that modules register for themselves (the map's `layer` events); startLive keeps them.
+const moduleHandlers = new Map(); // type -> Set of fn(msg)
+const reconnectListeners = new Set();
+
+/**
+ * Call FN(msg) for every live message of type TYPE, in addition to startLive's handler for it;
+ * lasts across logins. Returns a function that removes it.
+ */
+export function onLive(type, fn) {
+  if (!moduleHandlers.has(type)) moduleHandlers.set(type, new Set());
+  moduleHandlers.get(type).add(fn);
+  return () => moduleHandlers.get(type).delete(fn);
+}
+
+/** Call FN() after every reconnect of the feed (to resync what was missed while it was down). */
+export function onLiveReconnect(fn) {
+  reconnectListeners.add(fn);
+  return () => reconnectListeners.delete(fn);
+}
 
 function setState(next) {
   state = next;
@@ -47,8 +66,15 @@ function dispatch(data) {
   }
   if (!msg || typeof msg.type !== 'string') return;
   const fn = handlers[msg.type];
-  // Unknown types (alerts and layer events before their UI exists) are ignored on purpose.
+  // Unknown types (e.g. alerts before their UI exists) are ignored on purpose.
   if (fn) fn(msg);
+  for (const h of moduleHandlers.get(msg.type) || []) {
+    try {
+      h(msg);
+    } catch (e) {
+      console.warn(`live: ${msg.type}: ${e.message}`);
+    }
+  }
 }
 
 function connect() {
@@ -64,6 +90,7 @@ function connect() {
     failuresSinceOpen = 0;
     setState('open');
     if (resumed && options.onReconnect) options.onReconnect();
+    if (resumed) for (const fn of reconnectListeners) fn();
   });
   sock.addEventListener('message', (ev) => {
     if (ws === sock && typeof ev.data === 'string') dispatch(ev.data);

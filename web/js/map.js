@@ -1,7 +1,9 @@
-// map.js -- the MapLibre map: style built in code, the GIS layers drawn by kind, legend, zone popups.
+// map.js -- the MapLibre map: style built in code, the GIS layers drawn by kind from the server's
+// vector tiles (one source per layer), legend, zone popups, and live refresh of new layer versions.
 
-import { getLayerItems } from './api.js';
+import { request, token, getLayers } from './api.js';
 import { t, tOr, onLangChange } from './i18n.js';
+import { onLive, onLiveReconnect } from './live.js';
 
 /* global maplibregl */
 
@@ -22,7 +24,8 @@ const ZONES_TOP = 'zones-top';
 let map = null;
 let loaded = false;
 let popup = null;
-const layerInfo = new Map(); // source id -> {name, kind, title, features, styleIds}
+let fitToLayers = false; // the config has no center: fit the view to the layers' bounds
+const layerInfo = new Map(); // source id -> {name, kind, title, version, features, bounds, styleIds, result}
 const clickables = new Map(); // style layer id -> fn(feature, lngLat)
 const kindsPresent = new Set();
 const hiddenKinds = new Set();
@@ -76,14 +79,17 @@ function hatchImage(rgb, alphaBg, alphaLine) {
  * Create the map in #map from CONFIG ({basemap, center, zoom}); resolves once the style is loaded.
  */
 export function createMap(config) {
-  const center = Array.isArray(config?.center) && config.center.length === 2 ? config.center : [117.18, 29.3];
+  const hasCenter = Array.isArray(config?.center) && config.center.length === 2;
+  const center = hasCenter ? config.center : [117.18, 29.3];
   const zoom = Number.isFinite(config?.zoom) ? config.zoom : 12;
+  fitToLayers = !hasCenter;
   map = new maplibregl.Map({
     container: 'map',
     style: buildStyle(config),
     center,
     zoom,
     maxZoom: 19,
+    transformRequest: authorizeTiles,
     dragRotate: false,
     pitchWithRotate: false,
     attributionControl: { compact: true, customAttribution: config?.attribution || undefined },
@@ -108,6 +114,30 @@ export function createMap(config) {
   });
 }
 
+/** The URL prefix of this server's vector tiles (same origin only). */
+const tilesPrefix = () => `${location.origin}/tiles/`;
+
+/**
+ * MapLibre's transformRequest: the bearer token goes with requests for our own tiles and
+ * TileJSON, never with anything else (an external basemap must not see it).
+ */
+function authorizeTiles(url) {
+  const tok = token();
+  if (tok && typeof url === 'string' && url.startsWith(`${location.origin}/`) && url.includes('/tiles/')) {
+    return { url, headers: { Authorization: `Bearer ${tok}` } };
+  }
+  return undefined;
+}
+
+/** The tile URL template of layer NAME; VERSION busts the browser's tile cache on a new version. */
+function tileUrl(name, version) {
+  const v = Number.isInteger(version) ? `?v=${version}` : '';
+  return `${tilesPrefix()}${encodeURIComponent(name)}/{z}/{x}/{y}.mvt${v}`;
+}
+
+/** The layer's TileJSON (bounds, zoom range, fields), with the session's token. */
+const getTileJson = (name) => request(`/tiles/${encodeURIComponent(name)}.json`);
+
 /** Destroy the map (logout). */
 export function destroyMap() {
   if (popup) popup.remove();
@@ -116,6 +146,7 @@ export function destroyMap() {
   map = null;
   loaded = false;
   layerInfo.clear();
+  layerQueue = Promise.resolve();
   clickables.clear();
   kindsPresent.clear();
   legendExtras.length = 0;
@@ -202,7 +233,7 @@ function zonePopup(info, feature, lngLat) {
   showPopup(lngLat, box, 'zone-popup');
 }
 
-function styleLayersFor(src, kind) {
+function styleLayersFor(src, sourceLayer, kind) {
   const s = KIND_STYLE[kind] || KIND_STYLE.shoreline_project;
   const polygon = ['==', '$type', 'Polygon'];
   const line = ['==', '$type', 'LineString'];
@@ -210,11 +241,12 @@ function styleLayersFor(src, kind) {
   const fillPaint = s.pattern ? { 'fill-pattern': s.pattern } : { 'fill-color': s.fill, 'fill-opacity': s.fillOpacity };
   const outlinePaint = { 'line-color': s.outline || s.line, 'line-width': kind === 'river' ? 0.8 : s.lineWidth };
   if (s.dash) outlinePaint['line-dasharray'] = s.dash;
+  const from = { source: src, 'source-layer': sourceLayer };
   return [
-    { id: `${src}-fill`, type: 'fill', source: src, filter: polygon, paint: fillPaint },
-    { id: `${src}-outline`, type: 'line', source: src, filter: polygon, paint: outlinePaint },
+    { id: `${src}-fill`, type: 'fill', ...from, filter: polygon, paint: fillPaint },
+    { id: `${src}-outline`, type: 'line', ...from, filter: polygon, paint: outlinePaint },
     {
-      id: `${src}-line`, type: 'line', source: src, filter: line,
+      id: `${src}-line`, type: 'line', ...from, filter: line,
       layout: { 'line-cap': 'round', 'line-join': 'round' },
       paint: {
         'line-color': s.line,
@@ -222,7 +254,7 @@ function styleLayersFor(src, kind) {
       },
     },
     {
-      id: `${src}-point`, type: 'circle', source: src, filter: point,
+      id: `${src}-point`, type: 'circle', ...from, filter: point,
       paint: { 'circle-radius': 6, 'circle-color': s.fill, 'circle-opacity': 0.75, 'circle-stroke-color': s.line, 'circle-stroke-width': 1.5 },
     },
   ];
@@ -233,44 +265,181 @@ function kindRank(kind) {
   return i < 0 ? 1 : i;
 }
 
+/** The id of the first style layer drawn above kind KIND (layers go in KINDS order), or the zones' top. */
+function beforeIdFor(kind, exceptSrc) {
+  const rank = kindRank(kind);
+  let best = null;
+  for (const [src, info] of layerInfo) {
+    if (src === exceptSrc || !info.styleIds.length || kindRank(info.kind) <= rank) continue;
+    if (!best || kindRank(info.kind) < kindRank(best.kind)) best = info;
+  }
+  return best ? best.styleIds[0] : ZONES_TOP;
+}
+
+/** Remove layer SRC's style layers and source from the map (not its bookkeeping). */
+function removeFromMap(src) {
+  const info = layerInfo.get(src);
+  if (!info) return;
+  for (const id of info.styleIds) {
+    if (map.getLayer(id)) map.removeLayer(id);
+    clickables.delete(id);
+  }
+  if (map.getSource(src)) map.removeSource(src);
+}
+
 /**
- * Add the server's layers (from /api/layers) in kind order and load each one's features.
- * Resolves to [{name, kind, features}] once every layer is loaded (failed ones with an error).
+ * Add (or put back) layer INFO's vector source and style layers, below the layers of the kinds
+ * drawn above it. The source-layer inside each tile is named exactly like the layer.
  */
-export async function loadLayers(layers) {
+function addToMap(src, info) {
+  const source = { type: 'vector', tiles: [tileUrl(info.name, info.version)], minzoom: 0, maxzoom: 22 };
+  const tj = info.tilejson;
+  if (tj) {
+    if (Number.isFinite(tj.minzoom)) source.minzoom = tj.minzoom;
+    if (Number.isFinite(tj.maxzoom)) source.maxzoom = tj.maxzoom;
+    if (Array.isArray(tj.bounds) && tj.bounds.length === 4 && tj.bounds.every(Number.isFinite)) source.bounds = tj.bounds;
+  }
+  map.addSource(src, source);
+  const styleLayers = styleLayersFor(src, info.name, info.kind);
+  const before = beforeIdFor(info.kind, src);
+  for (const sl of styleLayers) {
+    if (hiddenKinds.has(info.kind)) sl.layout = { ...(sl.layout || {}), visibility: 'none' };
+    map.addLayer(sl, before);
+  }
+  info.styleIds = styleLayers.map((l) => l.id);
+  if (info.kind !== 'river') {
+    for (const id of info.styleIds) registerClickable(id, (f, ll) => zonePopup(info, f, ll));
+  }
+}
+
+/** Fit the view to the union of the layers' TileJSON bounds (only when the config has no center). */
+function fitToBounds() {
+  let b = null;
+  for (const info of layerInfo.values()) {
+    const a = info.tilejson?.bounds;
+    if (!Array.isArray(a) || a.length !== 4 || !a.every(Number.isFinite)) continue;
+    if (a[0] <= -180 && a[2] >= 180) continue; // an empty layer's whole-world bounds
+    b = b ? [Math.min(b[0], a[0]), Math.min(b[1], a[1]), Math.max(b[2], a[2]), Math.max(b[3], a[3])] : [...a];
+  }
+  if (b) map.fitBounds([[b[0], b[1]], [b[2], b[3]]], { padding: 40, animate: false, maxZoom: 16 });
+}
+
+// Layer additions and refreshes run one at a time, so a live event never races the first load.
+let layerQueue = Promise.resolve();
+function queued(fn) {
+  const run = layerQueue.then(fn, fn);
+  layerQueue = run.catch(() => {});
+  return run;
+}
+
+/**
+ * Add the server's layers (from /api/layers) in kind order, each as a vector tile source.
+ * Resolves to [{name, kind, version, features, source: 'tiles'}] once every layer's TileJSON is in
+ * (failed ones with an error and no source).
+ */
+export function loadLayers(layers) {
+  return queued(() => addLayers(layers));
+}
+
+async function addLayers(layers) {
+  const m = map;
   const sorted = [...layers].sort((a, b) => kindRank(a.kind) - kindRank(b.kind));
-  for (const layer of sorted) {
+  const tilejsons = await Promise.all(sorted.map((layer) => getTileJson(layer.name).then(
+    (tj) => ({ tj }),
+    (e) => {
+      console.warn(`layer ${layer.name}: ${e.message}`);
+      return { error: e.message };
+    },
+  )));
+  if (!map || map !== m) return sorted.map((l) => ({ name: l.name, kind: l.kind, features: 0, error: 'map closed' }));
+  const results = [];
+  sorted.forEach((layer, i) => {
     const src = `layer-${layer.name}`;
-    if (layerInfo.has(src)) continue;
-    map.addSource(src, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
-    const styleLayers = styleLayersFor(src, layer.kind);
-    for (const sl of styleLayers) {
-      if (hiddenKinds.has(layer.kind)) sl.layout = { ...(sl.layout || {}), visibility: 'none' };
-      map.addLayer(sl, ZONES_TOP);
-    }
-    const info = { ...layer, styleIds: styleLayers.map((l) => l.id), loadedFeatures: 0 };
+    const { tj, error } = tilejsons[i];
+    const result = {
+      name: layer.name, kind: layer.kind, version: layer.version ?? null,
+      features: Number.isInteger(layer.features) ? layer.features : 0, source: 'tiles',
+    };
+    if (error) result.error = error;
+    results.push(result);
+    if (error || layerInfo.has(src)) return;
+    const info = {
+      name: layer.name, kind: layer.kind, title: layer.title, version: layer.version ?? null,
+      loadedFeatures: result.features, tilejson: tj, styleIds: [], result,
+    };
     layerInfo.set(src, info);
+    addToMap(src, info);
     kindsPresent.add(layer.kind);
-    for (const id of info.styleIds) {
-      if (layer.kind !== 'river') registerClickable(id, (f, ll) => zonePopup(info, f, ll));
-    }
+  });
+  if (fitToLayers && layerInfo.size) {
+    fitToLayers = false;
+    fitToBounds();
   }
   renderLegend();
-  return Promise.all(sorted.map(async (layer) => {
-    const src = `layer-${layer.name}`;
-    try {
-      const fc = await getLayerItems(layer.name);
-      if (!map) return { name: layer.name, kind: layer.kind, features: 0 };
-      map.getSource(src).setData(fc);
-      const n = Array.isArray(fc?.features) ? fc.features.length : 0;
-      layerInfo.get(src).loadedFeatures = n;
-      return { name: layer.name, kind: layer.kind, features: n };
-    } catch (e) {
-      console.warn(`layer ${layer.name}: ${e.message}`);
-      return { name: layer.name, kind: layer.kind, features: 0, error: e.message };
-    }
-  }));
+  return results;
 }
+
+/**
+ * A planner loaded version VERSION of layer NAME (kind KIND): redraw it from the new version's
+ * tiles (a new source, with the new bounds and a cache-busting tile URL) and refresh the legend.
+ * A layer the page has not seen yet is added.
+ */
+export function refreshLayer({ layer: name, kind, version, features }) {
+  if (!map || typeof name !== 'string' || !name) return Promise.resolve();
+  return queued(async () => {
+    const m = map;
+    const src = `layer-${name}`;
+    const info = layerInfo.get(src);
+    if (!info) {
+      const all = await getLayers();
+      const layer = Array.isArray(all) ? all.find((l) => l.name === name) : null;
+      if (map === m && layer) await addLayers([layer]);
+      return;
+    }
+    if (Number.isInteger(version) && Number.isInteger(info.version) && version <= info.version) return;
+    let tj;
+    try {
+      tj = await getTileJson(name);
+    } catch (e) {
+      console.warn(`layer ${name}: ${e.message}`);
+      return;
+    }
+    if (map !== m || layerInfo.get(src) !== info) return;
+    removeFromMap(src);
+    if (typeof kind === 'string' && kind) info.kind = kind;
+    info.version = Number.isInteger(version) ? version : info.version;
+    info.tilejson = tj;
+    if (Number.isInteger(features)) info.loadedFeatures = features;
+    Object.assign(info.result, { kind: info.kind, version: info.version, features: info.loadedFeatures });
+    addToMap(src, info);
+    kindsPresent.clear();
+    for (const i of layerInfo.values()) kindsPresent.add(i.kind);
+    renderLegend();
+  });
+}
+
+/** After the live feed reconnects: redraw the layers whose version moved on while it was down. */
+async function resyncLayers() {
+  if (!map) return;
+  let all;
+  try {
+    all = await getLayers();
+  } catch {
+    return;
+  }
+  if (!Array.isArray(all)) return;
+  for (const l of all) {
+    const info = layerInfo.get(`layer-${l.name}`);
+    if (!info || (Number.isInteger(l.version) && l.version !== info.version)) {
+      refreshLayer({ layer: l.name, kind: l.kind, version: l.version, features: l.features });
+    }
+  }
+}
+
+onLive('layer', (msg) => {
+  refreshLayer(msg).catch((e) => console.warn(`layer ${msg.layer}: ${e.message}`));
+});
+onLiveReconnect(resyncLayers);
 
 function setKindVisible(kind, visible) {
   if (visible) hiddenKinds.delete(kind);
@@ -313,14 +482,24 @@ export function renderedCounts() {
   if (!map || !loaded) return out;
   for (const info of layerInfo.values()) {
     const ids = info.styleIds.filter((id) => map.getLayer(id));
-    out[info.name] = map.queryRenderedFeatures({ layers: ids }).length;
+    // A feature crossing tile edges comes back once per tile: count distinct ids.
+    const seen = new Set();
+    let n = 0;
+    for (const f of ids.length ? map.queryRenderedFeatures({ layers: ids }) : []) {
+      if (f.id === undefined || f.id === null) n++;
+      else seen.add(f.id);
+    }
+    out[info.name] = n + seen.size;
   }
   return out;
 }
 
 /** For tests and diagnostics: [{name, kind, features}] of the layers added so far. */
 export function layerSummary() {
-  return [...layerInfo.values()].map((i) => ({ name: i.name, kind: i.kind, title: i.title, features: i.loadedFeatures }));
+  return [...layerInfo.values()].map((i) => ({
+    name: i.name, kind: i.kind, title: i.title, version: i.version, features: i.loadedFeatures,
+    source: map?.getSource(`layer-${i.name}`)?.type ?? null,
+  }));
 }
 
 /** For tests and diagnostics: the page position (CSS pixels) of [LON, LAT], or null before the map. */
