@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Positions waiting for the writer, most that may queue before feeds are
  * told to back off (about 2 minutes at 10,000 positions/s). */
@@ -43,6 +45,8 @@ struct db {
 	int nworkers;
 	pthread_t writers[DB_MAX_WRITERS];
 	int nwriters;
+	pthread_t listener;
+	int listener_started;
 	pthread_mutex_t last_lock;  /* guards last, dirty and last_flush_ms */
 	pthread_mutex_t flush_lock; /* held by the one writer updating vessels */
 
@@ -578,6 +582,91 @@ static int write_with_retry(struct db *d, PGconn **conn, const struct sw_positio
 	}
 }
 
+static void run_nothing(PGconn *c, struct db_job *j)
+{
+	(void)c;
+	(void)j;
+}
+
+static void done_notified(struct db_job *j, void *ctx)
+{
+	struct db *d = j->ptr;
+
+	if (d->o.notified)
+		d->o.notified(j->arg, ctx);
+}
+
+/* The listener: LISTENs on notify_channel (loads from any process say
+ * there that a layer has a new version) and hands each payload to the
+ * service thread. Reconnects as needed; stops within a second. */
+static void *listener_main(void *arg)
+{
+	struct db *d = arg;
+	PGconn *conn = NULL;
+
+	for (;;) {
+		struct timeval tv = { 1, 0 };
+		PGnotify *n;
+		fd_set fds;
+		int fd, stop;
+
+		pthread_mutex_lock(&d->lock);
+		stop = d->stopping;
+		pthread_mutex_unlock(&d->lock);
+		if (stop)
+			break;
+		if (!conn || PQstatus(conn) != CONNECTION_OK) {
+			char q[128], *id;
+
+			if (!ensure_conn(d, &conn)) {
+				sleep(1);
+				continue;
+			}
+			id = PQescapeIdentifier(conn, d->o.notify_channel, strlen(d->o.notify_channel));
+			snprintf(q, sizeof(q), "LISTEN %s", id ? id : "shorewatch");
+			PQfreemem(id);
+			PQclear(PQexec(conn, q));
+		}
+		fd = PQsocket(conn);
+		if (fd < 0) {
+			PQfinish(conn);
+			conn = NULL;
+			continue;
+		}
+		FD_ZERO(&fds);
+		FD_SET(fd, &fds);
+		if (select(fd + 1, &fds, NULL, NULL, &tv) < 0)
+			continue;
+		if (!PQconsumeInput(conn)) {
+			PQfinish(conn);
+			conn = NULL;
+			continue;
+		}
+		while ((n = PQnotifies(conn))) {
+			struct db_job *j = db_job_new(run_nothing, done_notified, 0);
+
+			if (j && (j->arg = strdup(n->extra))) {
+				j->ptr = d;
+				j->status = 200;
+				pthread_mutex_lock(&d->lock);
+				if (d->done_tail)
+					d->done_tail->next = j;
+				else
+					d->done_head = j;
+				d->done_tail = j;
+				pthread_mutex_unlock(&d->lock);
+				d->o.wake(d->o.ctx);
+			} else {
+				db_job_free(j);
+			}
+			PQfreemem(n);
+		}
+	}
+	if (conn)
+		PQfinish(conn);
+	return NULL;
+}
+
 /* Hands a committed chunk (owned) to the service thread. */
 static void hand_back(struct db *d, struct sw_position *p, size_t n)
 {
@@ -765,6 +854,13 @@ struct db *db_start(const struct db_opts *o)
 			return NULL;
 		}
 	}
+	if (o->notify_channel && o->notified) {
+		if (pthread_create(&d->listener, NULL, listener_main, d)) {
+			db_stop(d);
+			return NULL;
+		}
+		d->listener_started = 1;
+	}
 	for (i = 0; i < (o->writers > 0 ? o->writers : 1) && i < DB_MAX_WRITERS; i++) {
 		if (pthread_create(&d->writers[i], NULL, writer_main, d)) {
 			db_stop(d);
@@ -792,6 +888,8 @@ void db_stop(struct db *d)
 		pthread_join(d->workers[i], NULL);
 	for (i = 0; i < d->nwriters; i++)
 		pthread_join(d->writers[i], NULL);
+	if (d->listener_started)
+		pthread_join(d->listener, NULL);
 	log_info("db: stopped; %" PRIu64 " positions written in %" PRIu64 " batches",
 		 d->stats.positions_written, d->stats.batches);
 	while ((j = d->done_head)) {

@@ -62,6 +62,10 @@ struct db_opts {
 	int batch_ms;            /* 0: write as soon as the writer is free */
 	void (*wake)(void *ctx);      /* any thread: wake the service thread */
 	db_committed_fn committed;
+	/* Called on the service thread with the payload of each NOTIFY on
+	 * `notify_channel` (NULL: no listener thread). */
+	const char *notify_channel;
+	void (*notified)(const char *payload, void *ctx);
 	void *ctx;
 };
 

@@ -182,6 +182,27 @@ static void on_signal(int sig)
 	}
 }
 
+/* A layer got a new version (NOTIFY shorewatch_layer from any loader,
+ * this process or another): tell the live maps. */
+static void layer_notified(const char *payload, void *ctx)
+{
+	struct sw_server *s = ctx;
+	json_t *in = json_loads(payload, 0, NULL), *ev;
+	char *text;
+
+	if (!in)
+		return;
+	ev = json_pack("{s:s,s:O?,s:O?,s:O?,s:O?}", "type", "layer", "layer",
+		       json_object_get(in, "layer"), "kind", json_object_get(in, "kind"), "version",
+		       json_object_get(in, "version"), "features", json_object_get(in, "features"));
+	text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+	if (text && s->live)
+		live_publish(s->live, text, strlen(text));
+	free(text);
+	json_decref(ev);
+	json_decref(in);
+}
+
 static void wake_service(void *ctx)
 {
 	struct sw_server *s = ctx;
@@ -280,6 +301,8 @@ static int cmd_serve(struct sw_config *cfg)
 	dbo.batch_ms = cfg->batch_ms;
 	dbo.wake = wake_service;
 	dbo.committed = ingest_committed;
+	dbo.notify_channel = "shorewatch_layer";
+	dbo.notified = layer_notified;
 	dbo.ctx = &s;
 	s.db = s.live ? db_start(&dbo) : NULL;
 	s.registry = s.db ? registry_new(&s) : NULL;

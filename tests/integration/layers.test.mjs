@@ -331,3 +331,19 @@ test('GDAL OAPIF driver reads the collections', logOnFailure(() => stack, async 
   await assert.rejects(execFileP('ogrinfo', ['-ro', '-q', `OAPIF:${stack.http}/`],
     { env: { ...process.env, GDAL_HTTP_TIMEOUT: '20' } }));
 }));
+
+test('a load from the command line reaches live maps as a `layer` event', logOnFailure(() => stack, async () => {
+  const live = await stack.ws(token);
+  try {
+    await new Promise((r) => setTimeout(r, 300)); // subscribed
+    await stack.cli(['load', '--kind', 'mining_zone', '--name', 't_zones', '--code-field', 'code',
+      path.join(dir, 'zones_v1.geojson')]);
+    const ev = await live.next((e) => e.type === 'layer' && e.layer === 't_zones', 10000);
+    const now = (await get('/api/layers/t_zones/versions')).json;
+    assert.equal(ev.kind, 'mining_zone');
+    assert.equal(ev.version, now[0].version);
+    assert.equal(ev.features, now[0].features);
+  } finally {
+    live.close();
+  }
+}));
