@@ -147,6 +147,8 @@ static int config_set(struct sw_config *c, const char *k, const char *v)
 		return set_int(&c->future_tolerance_s, v, 0, 86400);
 	if (!strcmp(k, "log_level"))
 		return set_int(&c->log_level, v, 0, 3);
+	if (!strcmp(k, "upload_max"))
+		return set_int(&c->upload_max, v, 1, 2147483647L);
 	return -2;
 }
 
@@ -164,6 +166,7 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 		{ "SHOREWATCH_LOG_LEVEL", "log_level" },
 		{ "SHOREWATCH_LIVE_RING", "live_ring" },
 		{ "SHOREWATCH_DB_WRITERS", "db_writers" },
+		{ "SHOREWATCH_UPLOAD_MAX", "upload_max" },
 	};
 	size_t i;
 
@@ -187,6 +190,7 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 	c->jt808_tz_offset_s = 8 * 3600;
 	c->future_tolerance_s = 300;
 	c->log_level = 1;
+	c->upload_max = 200 * 1024 * 1024;
 
 	if (file) {
 		FILE *f = fopen(file, "r");

@@ -30,6 +30,7 @@ struct sw_config {
 	int jt808_tz_offset_s;    /* default terminal clock offset (GMT+8) */
 	int future_tolerance_s;   /* device times later than now + this are rejected */
 	int log_level;            /* 0 debug .. 3 error */
+	int upload_max;           /* largest GIS file upload in bytes (413 beyond) */
 };
 
 /* Fills defaults, then reads `file` (may be NULL: no file), then applies the

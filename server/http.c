@@ -1,10 +1,13 @@
 /* http.c -- the HTTP vhost: static files from web/, the JSON API router, async responses. */
 #include "http.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -19,8 +22,67 @@ static struct sw_server *server_of(struct lws *wsi)
 	return lws_context_user(lws_get_context(wsi));
 }
 
+/* Service thread: closes and deletes r's streamed upload unless a handler
+ * took it over (cleared upload_dir). Unlinking a file and removing an empty
+ * directory are cheap local calls, like the chunk writes. */
+static void upload_discard(struct http_req *r)
+{
+	if (r->upload_open) {
+		close(r->upload_fd);
+		r->upload_open = 0;
+	}
+	if (r->upload_dir[0]) {
+		unlink(r->upload_path);
+		if (rmdir(r->upload_dir))
+			lwsl_warn("upload: cannot remove %s: %s\n", r->upload_dir, strerror(errno));
+	}
+	r->upload_dir[0] = r->upload_path[0] = '\0';
+}
+
+/* Service thread: makes r's private upload directory ($TMPDIR or /tmp,
+ * mkdtemp: mode 700) and opens the body file in it. 0 or -1. */
+static int upload_begin(struct http_req *r)
+{
+	const char *tmp = getenv("TMPDIR");
+	int n;
+
+	n = snprintf(r->upload_dir, sizeof(r->upload_dir), "%s/shorewatch-upload-XXXXXX",
+		     tmp && tmp[0] == '/' ? tmp : "/tmp");
+	if (n < 0 || (size_t)n >= sizeof(r->upload_dir) || !mkdtemp(r->upload_dir)) {
+		r->upload_dir[0] = '\0';
+		return -1;
+	}
+	snprintf(r->upload_path, sizeof(r->upload_path), "%s/" HTTP_UPLOAD_FILE, r->upload_dir);
+	r->upload_fd = open(r->upload_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (r->upload_fd < 0) {
+		upload_discard(r);
+		return -1;
+	}
+	r->upload_open = 1;
+	return 0;
+}
+
+/* Service thread: appends one body chunk to the upload file. 0 or -1. */
+static int upload_write(struct http_req *r, const void *in, size_t len)
+{
+	const char *p = in;
+
+	while (len) {
+		ssize_t w = write(r->upload_fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
 static void req_reset(struct http_req *r)
 {
+	upload_discard(r);
 	free(r->body);
 	free(r->resp);
 	memset(r, 0, sizeof(*r));
@@ -207,38 +269,66 @@ static int req_identity(struct sw_server *s, struct http_req *r)
 	return 0;
 }
 
+/* The route tables; a streaming table's request bodies go to a temporary
+ * file (up to cfg->upload_max) instead of memory (up to HTTP_MAX_BODY). */
+static const struct {
+	const struct http_route *routes;
+	int stream_body;
+} tables[] = {
+	{ api_routes, 0 }, { tiles_routes, 0 }, { layers_routes, 0 }, { upload_routes, 1 },
+};
+
+/* The route for r's path and method, or NULL; *path_known tells whether the
+ * path matched a route of another method, *stream whether the route's table
+ * streams bodies. */
+static const struct http_route *route_find(struct http_req *r, int *path_known, int *stream)
+{
+	const struct http_route *rt;
+	size_t t;
+
+	*path_known = *stream = 0;
+	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (rt = tables[t].routes; rt->pattern; rt++) {
+			if (!http_route_match(rt->pattern, r))
+				continue;
+			*path_known = 1;
+			if (rt->method != r->method && !(rt->method == HM_GET && r->method == HM_HEAD))
+				continue;
+			*stream = tables[t].stream_body;
+			return rt;
+		}
+	}
+	return NULL;
+}
+
 /* Finds the route and runs it, after the role check. */
 static void dispatch(struct sw_server *s, struct http_req *r)
 {
-	static const struct http_route *const tables[] = { api_routes, tiles_routes, layers_routes };
 	const struct http_route *rt;
-	int path_known = 0;
-	size_t t;
+	int path_known, stream;
 
-	for (t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-		for (rt = tables[t]; rt->pattern; rt++) {
-			if (!http_route_match(rt->pattern, r))
-				continue;
-			path_known = 1;
-			if (rt->method != r->method && !(rt->method == HM_GET && r->method == HM_HEAD))
-				continue;
-			if (rt->need != ROLE_NONE) {
-				if (req_identity(s, r)) {
-					http_error(r, 401, "login required");
-					return;
-				}
-				if (!auth_role_allows(r->who.role, rt->need)) {
-					http_error(r, 403, "your role may not do this");
-					return;
-				}
-			}
-			if (r->body_too_large) {
-				http_error(r, 413, "request body too large");
+	rt = route_find(r, &path_known, &stream);
+	if (rt) {
+		if (rt->need != ROLE_NONE) {
+			if (req_identity(s, r)) {
+				http_error(r, 401, "login required");
 				return;
 			}
-			rt->fn(s, r);
+			if (!auth_role_allows(r->who.role, rt->need)) {
+				http_error(r, 403, "your role may not do this");
+				return;
+			}
+		}
+		if (r->body_too_large) {
+			http_error(r, 413, "request body too large");
 			return;
 		}
+		if (stream && r->upload_failed) {
+			http_error(r, 500, "cannot store the upload");
+			return;
+		}
+		rt->fn(s, r);
+		return;
 	}
 	if (path_known)
 		http_error(r, 405, "method not allowed");
@@ -433,9 +523,23 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 		/* a body follows: dispatch at LWS_CALLBACK_HTTP_BODY_COMPLETION */
 		if ((r->method == HM_POST || r->method == HM_PATCH || r->method == HM_PUT) &&
 		    lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-		    atol(cl) > 0) {
-			if (atol(cl) > HTTP_MAX_BODY)
+		    atoll(cl) > 0) {
+			int known;
+			const struct http_route *rt = route_find(r, &known, &r->stream_body);
+
+			if (!rt || !r->stream_body) {
+				r->stream_body = 0;
+				if (atoll(cl) > HTTP_MAX_BODY)
+					r->body_too_large = 1;
+				return 0;
+			}
+			/* an upload: refused ones (size, login, role) are read and
+			 * dropped, and dispatch answers once the body is in */
+			if (atoll(cl) > (long long)s->cfg->upload_max)
 				r->body_too_large = 1;
+			else if (rt->need == ROLE_NONE ||
+				 (!req_identity(s, r) && auth_role_allows(r->who.role, rt->need)))
+				r->upload_failed = upload_begin(r) ? 1 : 0;
 			return 0;
 		}
 		dispatch(s, r);
@@ -445,6 +549,23 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!r || r->body_too_large)
 			return 0;
+		if (r->stream_body) {
+			if (!r->upload_open)
+				return 0;
+			if (r->body_len + len > (size_t)s->cfg->upload_max) {
+				r->body_too_large = 1;
+				upload_discard(r);
+				return 0;
+			}
+			if (upload_write(r, in, len)) {
+				lwsl_warn("upload: cannot write %s: %s\n", r->upload_path, strerror(errno));
+				r->upload_failed = 1;
+				upload_discard(r);
+				return 0;
+			}
+			r->body_len += len;
+			return 0;
+		}
 		if (r->body_len + len > HTTP_MAX_BODY) {
 			r->body_too_large = 1;
 			return 0;
@@ -466,8 +587,18 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 		return 0;
 
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (r && r->upload_open) {
+			r->upload_open = 0;
+			if (close(r->upload_fd)) {
+				r->upload_failed = 1;
+				upload_discard(r);
+			}
+		}
 		if (r && r->is_api && !r->responded)
 			dispatch(s, r);
+		/* an upload the handler did not take over is not kept */
+		if (r)
+			upload_discard(r);
 		return 0;
 
 	case LWS_CALLBACK_HTTP_WRITEABLE:
@@ -489,6 +620,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason, void
 			if (r->id && s)
 				idmap_del(&s->conns, r->id);
 			r->id = 0;
+			upload_discard(r);
 			free(r->body);
 			free(r->resp);
 			r->body = r->resp = NULL;

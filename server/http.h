@@ -43,7 +43,21 @@ struct http_req {
 	int nextra;
 	char extra_name[HTTP_MAX_EXTRA][32];
 	char extra_value[HTTP_MAX_EXTRA][160];
+	/* streamed upload (routes of a streaming table, see http.c): the body
+	 * goes to upload_path (HTTP_UPLOAD_FILE in the private directory
+	 * upload_dir, mode 700) as it arrives; body stays NULL and body_len
+	 * counts the bytes. http.c deletes both when the transaction ends unless
+	 * the handler took them over (it then clears upload_dir). */
+	int stream_body;
+	int upload_fd;             /* valid while upload_open */
+	int upload_open;           /* the body is being written to upload_fd */
+	int upload_failed;         /* a write failed: the handler is not called */
+	char upload_dir[256];
+	char upload_path[300];
 };
+
+/* The file name of a streamed body inside its upload_dir. */
+#define HTTP_UPLOAD_FILE "body"
 
 typedef void (*http_handler)(struct sw_server *s, struct http_req *r);
 
@@ -56,10 +70,14 @@ struct http_route {
 
 /* Route tables, each terminated by a NULL pattern: api.c (registry,
  * positions, layers list), api_tiles.c (vector tiles), api_layers.c (layer
- * versions and OGC API Features). */
+ * versions and OGC API Features), api_upload.c (file uploads: bodies
+ * streamed to disk up to cfg->upload_max instead of HTTP_MAX_BODY in memory). */
 extern const struct http_route api_routes[];
 extern const struct http_route tiles_routes[];
 extern const struct http_route layers_routes[];
+/* api_upload.c: POST /api/layers (a GIS file as the raw body, streamed to a
+ * temporary file). */
+extern const struct http_route upload_routes[];
 
 /* api_positions.c: POST /api/positions. */
 void api_positions_post(struct sw_server *s, struct http_req *r);

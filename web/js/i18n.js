@@ -7,6 +7,7 @@ const STRINGS = {
   'zh-CN': {
     'app.title': '昌江采砂监管',
     'app.logout': '退出',
+    'app.upload': '上传图层',
     'app.switch': 'English',
     'login.heading': '登录',
     'login.user': '用户名',
@@ -66,6 +67,7 @@ const STRINGS = {
   en: {
     'app.title': 'Shorewatch — Chang River',
     'app.logout': 'Log out',
+    'app.upload': 'Upload layers',
     'app.switch': '中文',
     'login.heading': 'Sign in',
     'login.user': 'User name',
