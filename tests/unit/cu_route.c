@@ -42,7 +42,7 @@ static void test_match(void **state)
  * none (the OGC landing page and conformance need a viewer like the rest). */
 static void test_route_roles(void **state)
 {
-	const struct http_route *const tables[] = { api_routes, tiles_routes, layers_routes };
+	const struct http_route *const tables[] = { api_routes, tiles_routes, layers_routes, upload_routes };
 	const struct http_route *rt;
 	int public_routes = 0;
 	size_t t;
