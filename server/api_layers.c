@@ -58,7 +58,7 @@
 /* One GeoJSON Feature of row f: the props plus "code" when it has one. */
 #define SQL_FEATURE                                                                             \
 	"json_build_object('type', 'Feature', 'id', f.id, 'geometry', ST_AsGeoJSON(f.geom, 7)::json," \
-	" 'properties', f.props || CASE WHEN f.code IS NULL THEN '{}'::jsonb"                        \
+	" 'properties', f.props || sw_ledger_props(f.id) || CASE WHEN f.code IS NULL THEN '{}'::jsonb"                        \
 	"   ELSE jsonb_build_object('code', f.code) END)"
 
 /* ----------------------------------------------------------------- helpers */

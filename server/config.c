@@ -1,5 +1,6 @@
 /* config.c -- configuration defaults, `key = value` file, SHOREWATCH_* overrides. */
 #include "config.h"
+#include "ledger.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -149,6 +150,8 @@ static int config_set(struct sw_config *c, const char *k, const char *v)
 		return set_int(&c->log_level, v, 0, 3);
 	if (!strcmp(k, "upload_max"))
 		return set_int(&c->upload_max, v, 1, 2147483647L);
+	if (!strcmp(k, "ledger_map"))
+		return set_str(c->ledger_map, sizeof(c->ledger_map), v);
 	return -2;
 }
 
@@ -167,6 +170,7 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 		{ "SHOREWATCH_LIVE_RING", "live_ring" },
 		{ "SHOREWATCH_DB_WRITERS", "db_writers" },
 		{ "SHOREWATCH_UPLOAD_MAX", "upload_max" },
+		{ "SHOREWATCH_LEDGER_MAP", "ledger_map" },
 	};
 	size_t i;
 
@@ -234,5 +238,12 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 	}
 	if (!c->db[0])
 		config_default_db(c->db, sizeof(c->db));
+	/* A bad ledger mapping stops every command at startup, not the first shoreline load. */
+	if (c->ledger_map[0]) {
+		char *m = ledger_map_read(c->ledger_map, err, errlen);
+		if (!m)
+			return -1;
+		free(m);
+	}
 	return 0;
 }

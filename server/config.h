@@ -31,6 +31,7 @@ struct sw_config {
 	int future_tolerance_s;   /* device times later than now + this are rejected */
 	int log_level;            /* 0 debug .. 3 error */
 	int upload_max;           /* largest GIS file upload in bytes (413 beyond) */
+	char ledger_map[1024];    /* JSON file: ledger field -> source columns; "": built-in */
 };
 
 /* Fills defaults, then reads `file` (may be NULL: no file), then applies the
