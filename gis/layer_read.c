@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
@@ -279,30 +280,93 @@ struct reader {
 	OGRCoordinateTransformationH ct;
 	OGRSpatialReferenceH src, dst;
 	int code_idx;
+	int dxf;           /* DXF: close closed linestrings into polygons */
+	int identity;      /* the source is EPSG:4326 lon/lat already: no transformation */
+	long closed;       /* how many were */
 	unsigned char *wkb;
 	size_t wkb_cap;
 };
 
-static int reader_open(struct reader *r, struct layer_read_info *info)
+static int ends_with_ci(const char *s, const char *suffix)
 {
-	const struct layer_read_opts *o = r->o;
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* The first file in zip (a "/vsizip/..." directory) that GDAL reads as a vector layer on its own:
+ * planners zip a folder, so the .shp is often one level down. out "" if none. */
+static void zip_find_inner(const char *zip, char *out, size_t len)
+{
+	static const char *const exts[] = {".shp", ".gpkg", ".geojson", ".json", ".kml", ".dxf",
+					   ".csv", NULL};
+	char **names = VSIReadDirRecursive(zip);
+	int e, k;
+
+	out[0] = '\0';
+	for (e = 0; exts[e] && !out[0]; e++)
+		for (k = 0; names && names[k] && !out[0]; k++)
+			if (ends_with_ci(names[k], exts[e]) && !strstr(names[k], "__MACOSX") &&
+			    snprintf(out, len, "%s/%s", zip, names[k]) >= (int)len)
+				out[0] = '\0'; /* too long to open */
+	CSLDestroy(names);
+}
+
+/* Opens path with the open options its driver needs (Shapefile ENCODING, CSV geometry columns). */
+static GDALDatasetH reader_open_path(const struct layer_read_opts *o, const char *path)
+{
 	char **open_opts = NULL;
 	GDALDriverH drv;
-	int nlayers;
+	GDALDatasetH ds;
 
-	drv = GDALIdentifyDriverEx(o->path, GDAL_OF_VECTOR, NULL, NULL);
+	drv = GDALIdentifyDriverEx(path, GDAL_OF_VECTOR, NULL, NULL);
 	/* ENCODING is a Shapefile open option; other formats are UTF-8 by definition. */
 	if (o->encoding && o->encoding[0] && drv &&
 	    strcmp(GDALGetDriverShortName(drv), "ESRI Shapefile") == 0)
 		open_opts = CSLSetNameValue(open_opts, "ENCODING", o->encoding);
-	r->ds = GDALOpenEx(o->path, GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL,
-			   (const char *const *)open_opts, NULL);
+	if ((drv && strcmp(GDALGetDriverShortName(drv), "CSV") == 0) || ends_with_ci(path, ".csv")) {
+		open_opts = CSLSetNameValue(open_opts, "GEOM_POSSIBLE_NAMES",
+					    "WKT,wkt,geom,geometry,the_geom");
+		open_opts = CSLSetNameValue(open_opts, "X_POSSIBLE_NAMES", "lon,lng,x,经度");
+		open_opts = CSLSetNameValue(open_opts, "Y_POSSIBLE_NAMES", "lat,y,纬度");
+		open_opts = CSLSetNameValue(open_opts, "KEEP_GEOM_COLUMNS", "NO");
+	}
+	ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL,
+			(const char *const *)open_opts, NULL);
 	CSLDestroy(open_opts);
+	return ds;
+}
+
+static int reader_open(struct reader *r, struct layer_read_info *info)
+{
+	const struct layer_read_opts *o = r->o;
+	int nlayers;
+
+	/* Zipped shapefiles (as planners mail them) and KMZ go through /vsizip/. */
+	if (strncmp(o->path, "/vsi", 4) != 0 &&
+	    (ends_with_ci(o->path, ".zip") || ends_with_ci(o->path, ".kmz")))
+		snprintf(info->opened, sizeof(info->opened), "/vsizip/%s", o->path);
+	else
+		snprintf(info->opened, sizeof(info->opened), "%s", o->path);
+	r->ds = reader_open_path(o, info->opened);
+	if (!r->ds && strncmp(info->opened, "/vsizip/", 8) == 0) {
+		char inner[1024];
+		struct layer_read_errs saved = r->errs;
+
+		zip_find_inner(info->opened, inner, sizeof(inner));
+		if (inner[0]) {
+			snprintf(info->opened, sizeof(info->opened), "%s", inner);
+			r->ds = reader_open_path(o, info->opened);
+		} else {
+			r->errs = saved;
+		}
+	}
 	if (!r->ds)
 		return set_err(r->res, LAYER_READ_ERR_OPEN, -1, -1, "cannot open: %s",
 			       gdal_says(&r->errs, "not a vector format GDAL can read"));
 	snprintf(info->driver, sizeof(info->driver), "%s",
 		 GDALGetDriverShortName(GDALGetDatasetDriver(r->ds)));
+	r->dxf = strcmp(info->driver, "DXF") == 0;
 
 	nlayers = GDALDatasetGetLayerCount(r->ds);
 	if (o->layer_name && o->layer_name[0]) {
@@ -371,6 +435,11 @@ static int reader_srs(struct reader *r, struct layer_read_info *info)
 			return set_err(r->res, LAYER_READ_ERR_SRS, -1, -1,
 				       "--s-srs \"%s\" is not a coordinate reference system: %s", o->s_srs,
 				       gdal_says(&r->errs, "not understood"));
+	} else if (r->dxf) {
+		/* DXF has no georeferencing: whatever GDAL guesses is not the planner's CRS. */
+		return set_err(r->res, LAYER_READ_ERR_SRS, -1, -1,
+			       "a DXF file has no coordinate reference system; give one with "
+			       "--s-srs, e.g. --s-srs EPSG:4548");
 	} else {
 		OGRSpatialReferenceH file_srs = OGR_L_GetSpatialRef(r->lyr);
 
@@ -391,6 +460,8 @@ static int reader_srs(struct reader *r, struct layer_read_info *info)
 		return set_err(r->res, LAYER_READ_ERR_SRS, -1, -1, "EPSG:4326 unavailable: %s",
 			       gdal_says(&r->errs, "is proj.db installed?"));
 	OSRSetAxisMappingStrategy(r->dst, OAMS_TRADITIONAL_GIS_ORDER);
+	/* Strictly the same CRS with the same axis mapping (a GeoJSON file): nothing to do. */
+	r->identity = OSRIsSameEx(r->src, r->dst, (const char *const[]){"CRITERION=STRICT", NULL});
 	r->ct = OCTNewCoordinateTransformation(r->src, r->dst);
 	if (!r->ct)
 		return set_err(r->res, LAYER_READ_ERR_SRS, -1, -1,
@@ -435,13 +506,14 @@ static void gk_easting_check(struct reader *r, struct layer_read_info *info)
 	hi = with_zone ? (zone + 1) * 1e6 : 1e6;
 	if (env.MinX >= lo && env.MaxX <= hi)
 		return;
-	if (!with_zone && env.MinX >= 1e6) {
+	if (!with_zone && env.MinX >= 1e6 && (int)(env.MinX / 1e6) >= first_zone &&
+	    (int)(env.MinX / 1e6) < first_zone + (six ? 11 : 21)) {
 		int z = (int)(env.MinX / 1e6);
 
 		snprintf(info->warning, sizeof(info->warning),
 			 "eastings %.0f-%.0f carry a zone number (%d) but %s is declared without "
 			 "one; did you mean EPSG:%d?", env.MinX, env.MaxX, z, info->source_srs,
-			 z >= first_zone && z < first_zone + (six ? 11 : 21) ? base_with + z - first_zone : 0);
+			 base_with + z - first_zone);
 	} else if (with_zone && env.MaxX < 1e6) {
 		snprintf(info->warning, sizeof(info->warning),
 			 "eastings %.0f-%.0f have no zone number but %s expects zone %d in front; "
@@ -454,6 +526,18 @@ static void gk_easting_check(struct reader *r, struct layer_read_info *info)
 	}
 }
 
+/* 1 if g is a LINESTRING of at least 4 points whose last point is its first. */
+static int linestring_closed(OGRGeometryH g)
+{
+	int n;
+
+	if (wkbFlatten(OGR_G_GetGeometryType(g)) != wkbLineString)
+		return 0;
+	n = OGR_G_GetPointCount(g);
+	return n >= 4 && OGR_G_GetX(g, 0) == OGR_G_GetX(g, n - 1) &&
+	       OGR_G_GetY(g, 0) == OGR_G_GetY(g, n - 1);
+}
+
 /* Geometry of f as 2D linear ISO WKB in EPSG:4326 into r->wkb; *len 0 if none or empty. */
 static int reader_geometry(struct reader *r, OGRFeatureH f, long index, int64_t fid, size_t *len)
 {
@@ -464,15 +548,25 @@ static int reader_geometry(struct reader *r, OGRFeatureH f, long index, int64_t 
 	if (!g || OGR_G_IsEmpty(g))
 		return 0;
 	/* Arcs (GeoPackage, DXF) become segments in the source CRS: GEOS, MVT and the fences
-	 * downstream are linear only. */
+	 * downstream are linear only. Otherwise the feature's own geometry is taken over (the
+	 * feature is destroyed after the callback): no copy. */
 	if (OGR_G_HasCurveGeometry(g, TRUE))
 		work = OGR_G_GetLinearGeometry(g, 0, NULL);
 	else
-		work = OGR_G_Clone(g);
+		work = OGR_F_StealGeometry(f);
 	if (!work)
 		return set_err(r->res, LAYER_READ_ERR_NOMEM, index, fid, "out of memory");
 	OGR_G_FlattenTo2D(work);
-	if (OGR_G_Transform(work, r->ct) != OGRERR_NONE) {
+	/* DXF stores areas as closed polylines: a ring of at least 4 points becomes a polygon. */
+	if (r->dxf && linestring_closed(work)) {
+		OGRGeometryH poly = OGR_G_ForceToPolygon(work);
+
+		if (!poly)
+			return set_err(r->res, LAYER_READ_ERR_NOMEM, index, fid, "out of memory");
+		work = poly;
+		r->closed++;
+	}
+	if (!r->identity && OGR_G_Transform(work, r->ct) != OGRERR_NONE) {
 		OGR_G_DestroyGeometry(work);
 		return set_err(r->res, LAYER_READ_ERR_TRANSFORM, index, fid,
 			       "cannot reproject to EPSG:4326: %s",
@@ -623,6 +717,7 @@ int layer_read_file(const struct layer_read_opts *o, layer_read_feature_fn fn, v
 	if (rc == 0) {
 		rc = reader_loop(&r, fn, arg, &count);
 		info->feature_count = count;
+		info->closed_count = r.closed;
 		/* a coordinate that will not transform is usually the wrong
 		 * Gauss-Krueger twin: say which one fits */
 		if (rc == LAYER_READ_ERR_TRANSFORM && info->warning[0]) {

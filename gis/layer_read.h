@@ -24,7 +24,10 @@ enum layer_read_status {
 
 /* What to read. Every pointer is borrowed for the duration of layer_read_file(). */
 struct layer_read_opts {
-	const char *path;       /* file (or anything GDALOpenEx takes, e.g. /vsizip/...) */
+	const char *path;       /* file (or anything GDALOpenEx takes, e.g. /vsizip/...); a path
+				 * ending .zip or .kmz is read through /vsizip/, and when the zip's
+				 * root does not open, its first .shp/.gpkg/.geojson/.kml/.dxf/.csv
+				 * (in any folder) is read instead */
 	const char *layer_name; /* NULL: the file's only layer (error if it has several) */
 	const char *s_srs;      /* NULL: the file's CRS; else overrides it ("EPSG:4548", WKT, PROJ string) */
 	const char *encoding;   /* NULL: GDAL's default (the .cpg or the DBF's LDID; without either the
@@ -33,6 +36,11 @@ struct layer_read_opts {
 	const char *code_field; /* NULL: no code; else the attribute whose value is the feature's code */
 };
 
+/* Formats without a CRS of their own: DXF always needs s_srs (LAYER_READ_ERR_SRS naming --s-srs).
+ * DXF closed LINESTRINGs (closed polylines, LWPOLYLINEs) are handed over as POLYGONs and counted
+ * in info->closed_count. CSV is opened with a WKT column (WKT, wkt, geom, geometry, the_geom) or
+ * X/Y columns (lon, lng, x, 经度 / lat, y, 纬度); the geometry column is not an attribute. */
+
 /* What was opened; filled before the first callback. */
 struct layer_read_info {
 	char driver[64];       /* GDAL driver short name, e.g. "ESRI Shapefile" */
@@ -40,6 +48,8 @@ struct layer_read_info {
 	char source_srs[256];  /* "EPSG:4548" when identifiable, else the CRS name */
 	long feature_count;    /* the driver's count, -1 if unknown; after reading: features handed over */
 	char warning[512];     /* "" or one line: e.g. eastings that contradict a Gauss-Krueger CRS */
+	char opened[1024];     /* the path GDAL opened (e.g. "/vsizip/a.zip/dir/a.shp") */
+	long closed_count;     /* DXF closed polylines handed over as polygons */
 };
 
 /* One feature, handed to the callback. Everything is borrowed and valid only during the call:

@@ -125,6 +125,7 @@ static void run_upload(PGconn *c, struct db_job *j)
 	lo.encoding = json_string_value(json_object_get(o, "encoding"));
 	lo.src_layer = json_string_value(json_object_get(o, "layer"));
 	lo.loaded_by = json_string_value(json_object_get(o, "loaded_by"));
+	lo.ledger_map = json_string_value(json_object_get(o, "ledger_map"));
 	lo.source_name = source;
 
 	if (rename(body, file)) {
@@ -214,6 +215,8 @@ static void api_layer_upload(struct sw_server *s, struct http_req *r)
 	opt_arg(r, o, "s_srs");
 	opt_arg(r, o, "encoding");
 	opt_arg(r, o, "layer");
+	if (s->cfg->ledger_map[0])
+		json_object_set_new(o, "ledger_map", json_string(s->cfg->ledger_map));
 	j = db_job_new(run_upload, NULL, 0);
 	if (j) {
 		j->arg = strdup(r->upload_dir);

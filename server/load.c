@@ -1,16 +1,16 @@
 /* load.c -- `shorewatch load`: read a GIS file (gis/layer_read) into a new layer version in PostGIS. */
 #include "load.h"
+#include "ledger.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "layer_read.h"
-
-#define LOAD_BYTEAOID 17 /* pg_type.oid of bytea, stable since forever */
 
 static const char *const load_kinds[] = {
 	"shoreline_project", "mining_zone", "parking", "no_mining", "protection", "function_zone",
@@ -27,14 +27,28 @@ int load_kind_valid(const char *kind)
 	return 0;
 }
 
-/* Everything one load needs; lives on load_file's stack. */
+/* Everything one load needs; lives on load_file's stack. Features stream into one COPY: buf
+ * collects COPY text rows and is flushed every LOAD_COPY_CHUNK bytes; index_of maps the n-th row
+ * sent to its feature's index in the file (rows skipped are not sent), for messages. */
 struct load_ctx {
 	PGconn *conn;
 	const struct load_opts *o;
+	const char *name;
+	const struct layer_read_info *info;
 	int version_id;
 	long features;
 	long repaired;
+	long skipped;
+	char *buf;
+	size_t len, cap;
+	long *index_of;
+	size_t index_cap;
+	time_t progress_at;
 };
+
+#define LOAD_COPY_CHUNK (1 << 20)
+#define LOAD_PROGRESS_MIN 10000
+#define LOAD_REPAIRED_LISTED 20
 
 static void one_line(char *s)
 {
@@ -82,76 +96,6 @@ static int db_command(PGconn *conn, const char *sql, int n, const char *const *p
 	return res ? 0 : -1;
 }
 
-/* The insert for one feature, in one round trip: decode the WKB, check it, repair it if invalid
- * (polygons with the 'structure' method so they stay polygons), refuse it if nothing is left,
- * store it; answer whether it was valid and whether it is empty. */
-static const char sql_feature[] =
-	"WITH g AS (SELECT ST_GeomFromWKB($5, 4326) AS geom),"
-	" v AS (SELECT geom, ST_IsValid(geom) AS ok FROM g),"
-	" m AS (SELECT ok, CASE WHEN ok THEN geom"
-	"   WHEN GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON')"
-	"   THEN ST_MakeValid(geom, 'method=structure') ELSE ST_MakeValid(geom) END AS geom FROM v),"
-	" ins AS (INSERT INTO features (layer_version_id, fid, code, props, geom)"
-	"   SELECT $1::integer, $2::bigint, $3::text, $4::jsonb, geom FROM m"
-	"   WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) RETURNING id)"
-	" SELECT ok, (SELECT count(*) FROM ins) FROM m";
-
-/* layer_read callback: store one feature. */
-static int load_feature(const struct layer_read_feature *f, void *arg, char *err, size_t errlen)
-{
-	struct load_ctx *c = arg;
-	char vid[16], fid[24], why[300];
-	char *props;
-	const char *values[5];
-	int lengths[5] = {0, 0, 0, 0, 0};
-	int formats[5] = {0, 0, 0, 0, 1};
-	Oid types[5] = {0, 0, 0, 0, LOAD_BYTEAOID};
-	PGresult *res;
-	int rc = 0;
-
-	if (!f->wkb) {
-		snprintf(err, errlen, "empty geometry (every feature needs one)");
-		return 1;
-	}
-	props = json_dumps(f->props, JSON_COMPACT);
-	if (!props) {
-		snprintf(err, errlen, "cannot encode the attributes as JSON");
-		return 1;
-	}
-	snprintf(vid, sizeof(vid), "%d", c->version_id);
-	snprintf(fid, sizeof(fid), "%lld", (long long)f->fid);
-	values[0] = vid;
-	values[1] = f->fid >= 0 ? fid : NULL;
-	values[2] = f->code;
-	values[3] = props;
-	values[4] = (const char *)f->wkb;
-	lengths[4] = (int)f->wkb_len;
-
-	res = PQexecParams(c->conn, sql_feature, 5, types, values, lengths, formats, 0);
-	if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		db_message(c->conn, res, why, sizeof(why));
-		snprintf(err, errlen, "cannot store: %s", why);
-		rc = 1;
-	} else if (strcmp(PQgetvalue(res, 0, 1), "1") != 0) {
-		snprintf(err, errlen, "invalid geometry that is empty once repaired");
-		rc = 1;
-	} else {
-		c->features++;
-		if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
-			c->repaired++;
-	}
-	PQclear(res);
-	free(props);
-	return rc;
-}
-
-static const char *path_base(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
 static int load_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -166,6 +110,307 @@ static int load_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 		one_line(err);
 	}
 	return code;
+}
+
+static int buf_reserve(struct load_ctx *c, size_t more)
+{
+	size_t cap = c->cap ? c->cap : 2 * LOAD_COPY_CHUNK;
+	char *b;
+
+	if (c->len + more <= c->cap)
+		return 0;
+	while (cap < c->len + more)
+		cap *= 2;
+	b = realloc(c->buf, cap);
+	if (!b)
+		return -1;
+	c->buf = b;
+	c->cap = cap;
+	return 0;
+}
+
+/* Appends s as one COPY text field: backslash, tab, newline and CR escaped. */
+static int buf_field(struct load_ctx *c, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (buf_reserve(c, 2 * n + 1))
+		return -1;
+	for (; *s; s++) {
+		char e = *s == '\\' ? '\\' : *s == '\t' ? 't' : *s == '\n' ? 'n' : *s == '\r' ? 'r' : 0;
+
+		if (e) {
+			c->buf[c->len++] = '\\';
+			c->buf[c->len++] = e;
+		} else {
+			c->buf[c->len++] = *s;
+		}
+	}
+	return 0;
+}
+
+static int buf_text(struct load_ctx *c, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (buf_reserve(c, n))
+		return -1;
+	memcpy(c->buf + c->len, s, n);
+	c->len += n;
+	return 0;
+}
+
+/* The geometry as PostGIS text input: "SRID=4326;" and the WKB in hex. */
+static int buf_wkb(struct load_ctx *c, const unsigned char *wkb, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i;
+
+	if (buf_text(c, "SRID=4326;") || buf_reserve(c, 2 * n))
+		return -1;
+	for (i = 0; i < n; i++) {
+		c->buf[c->len++] = hex[wkb[i] >> 4];
+		c->buf[c->len++] = hex[wkb[i] & 15];
+	}
+	return 0;
+}
+
+static int copy_flush(struct load_ctx *c, char *why, size_t whylen)
+{
+	if (c->len && PQputCopyData(c->conn, c->buf, (int)c->len) != 1) {
+		db_message(c->conn, NULL, why, whylen);
+		return -1;
+	}
+	c->len = 0;
+	return 0;
+}
+
+/* "40,000" */
+static void thousands(long v, char *out, size_t len)
+{
+	char digits[32];
+	size_t n, i, o = 0;
+
+	snprintf(digits, sizeof(digits), "%ld", v);
+	n = strlen(digits);
+	for (i = 0; i < n && o + 2 < len; i++) {
+		if (i && (n - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+}
+
+/* At most once a second, for loads of more than LOAD_PROGRESS_MIN features. */
+static void load_progress(struct load_ctx *c, long done)
+{
+	long total = c->info ? c->info->feature_count : -1;
+	char a[32], b[32];
+	time_t now;
+
+	if (!c->o->progress || total <= LOAD_PROGRESS_MIN)
+		return;
+	now = time(NULL);
+	if (!c->progress_at) {
+		c->progress_at = now;
+		return;
+	}
+	if (now == c->progress_at)
+		return;
+	c->progress_at = now;
+	thousands(done, a, sizeof(a));
+	thousands(total, b, sizeof(b));
+	fprintf(stderr, "loading %s: %s of %s features (%ld%%)\n", c->name, a, b,
+		(long)(100.0 * done / total));
+}
+
+/* layer_read callback: one COPY row per feature (layer_version_id, fid, code, props, geom). */
+static int load_feature(const struct layer_read_feature *f, void *arg, char *err, size_t errlen)
+{
+	struct load_ctx *c = arg;
+	char num[24], why[300];
+	char *props;
+	int bad;
+
+	load_progress(c, f->index);
+	if (!f->wkb) {
+		if (c->o->skip_invalid) {
+			c->skipped++;
+			return 0;
+		}
+		snprintf(err, errlen, "empty geometry (every feature needs one; --skip-invalid "
+				      "skips such features)");
+		return 1;
+	}
+	if ((size_t)c->features >= c->index_cap) {
+		size_t cap = c->index_cap ? 2 * c->index_cap : 4096;
+		long *p = realloc(c->index_of, cap * sizeof(*p));
+
+		if (!p) {
+			snprintf(err, errlen, "out of memory");
+			return 1;
+		}
+		c->index_of = p;
+		c->index_cap = cap;
+	}
+	props = json_dumps(f->props, JSON_COMPACT);
+	if (!props) {
+		snprintf(err, errlen, "cannot encode the attributes as JSON");
+		return 1;
+	}
+	snprintf(num, sizeof(num), "%d\t", c->version_id);
+	bad = buf_text(c, num);
+	if (f->fid >= 0)
+		snprintf(num, sizeof(num), "%lld\t", (long long)f->fid);
+	else
+		snprintf(num, sizeof(num), "\\N\t");
+	bad = bad || buf_text(c, num);
+	bad = bad || (f->code ? buf_field(c, f->code) : buf_text(c, "\\N"));
+	bad = bad || buf_text(c, "\t") || buf_field(c, props) || buf_text(c, "\t");
+	bad = bad || buf_wkb(c, f->wkb, f->wkb_len) || buf_text(c, "\n");
+	free(props);
+	if (bad) {
+		snprintf(err, errlen, "out of memory");
+		return 1;
+	}
+	c->index_of[c->features++] = f->index;
+	if (c->len >= LOAD_COPY_CHUNK && copy_flush(c, why, sizeof(why))) {
+		snprintf(err, errlen, "cannot store: %s", why);
+		return 1;
+	}
+	return 0;
+}
+
+/* "feature #N (fid F)" of the row-th row sent (0-based), as messages name features. */
+static void row_name(const struct load_ctx *c, long row, const char *fid, char *out, size_t len)
+{
+	long index = row >= 0 && row < c->features ? c->index_of[row] : -1;
+
+	if (index < 0)
+		snprintf(out, len, "feature (fid %s)", fid && fid[0] ? fid : "?");
+	else if (fid && fid[0])
+		snprintf(out, len, "feature #%ld (fid %s)", index + 1, fid);
+	else
+		snprintf(out, len, "feature #%ld", index + 1);
+}
+
+/* Ends the COPY (aborting it with reason if not NULL); 0 if the server took every row. A failed
+ * row is named from the error's "COPY features, line N" context. */
+static int copy_end(struct load_ctx *c, const char *reason, char *why, size_t whylen)
+{
+	PGresult *res;
+	int rc = 0;
+
+	if (!reason && copy_flush(c, why, whylen))
+		reason = why;
+	if (PQputCopyEnd(c->conn, reason) != 1) {
+		db_message(c->conn, NULL, why, whylen);
+		return -1;
+	}
+	while ((res = PQgetResult(c->conn)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+			const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+			const char *line = ctx ? strstr(ctx, "line ") : NULL;
+			char msg[300], who[80] = "";
+
+			db_message(c->conn, res, msg, sizeof(msg));
+			if (line && !reason)
+				row_name(c, atol(line + 5) - 1, NULL, who, sizeof(who));
+			snprintf(why, whylen, "%s%s%s", who, who[0] ? ": " : "", msg);
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	return reason ? -1 : rc;
+}
+
+/* Repairs the invalid geometries of the version (polygons with the 'structure' method so they
+ * stay polygons), lists the first few, and refuses (or, with skip_invalid, deletes) those that
+ * are empty once repaired. Returns 0 or a load_status with err set. */
+static int load_repair(struct load_ctx *c, char *listed, size_t listedlen, char *err,
+		       size_t errlen)
+{
+	static const char sql_repair[] =
+		"WITH u AS (UPDATE features SET geom = COALESCE(CASE"
+		"   WHEN GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON')"
+		"   THEN ST_MakeValid(geom, 'method=structure') ELSE ST_MakeValid(geom) END,"
+		"   ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, 4326))"
+		"  WHERE layer_version_id = $1::integer AND NOT ST_IsValid(geom)"
+		"  RETURNING id, fid, ST_IsEmpty(geom) AS empty)"
+		" SELECT id, fid, empty FROM u ORDER BY id";
+	static const char sql_rank[] =
+		"SELECT (SELECT count(*) FROM features f WHERE f.layer_version_id = $1::integer"
+		" AND f.id < $2::bigint)";
+	char vid[16], why[300], who[80], rank[24];
+	const char *p[2];
+	PGresult *res, *r2;
+	long i, n, empties = 0, listed_n = 0;
+
+	snprintf(vid, sizeof(vid), "%d", c->version_id);
+	p[0] = vid;
+	res = db_exec(c->conn, sql_repair, 1, p, PGRES_TUPLES_OK, why, sizeof(why));
+	if (!res)
+		return load_fail(err, errlen, LOAD_ERR_DB, "%s: cannot repair geometries: %s",
+				 c->o->path, why);
+	n = PQntuples(res);
+	listed[0] = '\0';
+	for (i = 0; i < n; i++) {
+		int empty = strcmp(PQgetvalue(res, i, 2), "t") == 0;
+		size_t used;
+
+		if (empty)
+			empties++;
+		else
+			c->repaired++;
+		if ((empty && c->o->skip_invalid) || (!empty && listed_n >= LOAD_REPAIRED_LISTED))
+			continue;
+		if (empty && empties > 1)
+			continue;
+		p[1] = PQgetvalue(res, i, 0);
+		r2 = db_exec(c->conn, sql_rank, 2, p, PGRES_TUPLES_OK, why, sizeof(why));
+		if (!r2) {
+			PQclear(res);
+			return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", c->o->path, why);
+		}
+		snprintf(rank, sizeof(rank), "%s", PQgetvalue(r2, 0, 0));
+		PQclear(r2);
+		row_name(c, atol(rank), PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1), who,
+			 sizeof(who));
+		if (empty) {
+			int rc = load_fail(err, errlen, LOAD_ERR_FILE,
+					   "%s: %s: invalid geometry that is empty once repaired "
+					   "(--skip-invalid skips such features)", c->o->path, who);
+
+			PQclear(res);
+			return rc;
+		}
+		used = strlen(listed);
+		snprintf(listed + used, listedlen - used, "%s%s", listed_n ? ", " : "",
+			 who + strlen("feature "));
+		listed_n++;
+	}
+	PQclear(res);
+	if (listed_n < c->repaired) {
+		size_t used = strlen(listed);
+
+		snprintf(listed + used, listedlen - used, ", ...");
+	}
+	if (empties) {
+		if (db_command(c->conn,
+			       "DELETE FROM features WHERE layer_version_id = $1::integer"
+			       " AND ST_IsEmpty(geom)", 1, p, why, sizeof(why)))
+			return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", c->o->path, why);
+		c->skipped += empties;
+		c->features -= empties;
+	}
+	return 0;
+}
+
+static const char *path_base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
 }
 
 /* Checks the options and works out the layer name (the base name without its extension). */
@@ -215,7 +460,8 @@ static int load_body(struct load_ctx *c, const char *name, struct load_result *r
 	const char *p[5];
 	PGresult *res;
 	json_t *note;
-	int layer_id, version;
+	int layer_id, version, rc;
+	char listed[512];
 
 	/* ST_IsValid reports every defect as a NOTICE; the count is what we want, not the noise. */
 	if (db_command(c->conn, "SET LOCAL client_min_messages = warning", 0, NULL, why,
@@ -240,10 +486,9 @@ static int load_body(struct load_ctx *c, const char *name, struct load_result *r
 		return load_fail(err, errlen, LOAD_ERR_DB, "%s: layer \"%s\" vanished", o->path, name);
 	}
 	if (strcmp(PQgetvalue(res, 0, 1), o->kind) != 0) {
-		int rc = load_fail(err, errlen, LOAD_ERR_KIND,
-				   "%s: layer \"%s\" is a %s layer, not %s (choose another --name)",
-				   o->path, name, PQgetvalue(res, 0, 1), o->kind);
-
+		rc = load_fail(err, errlen, LOAD_ERR_KIND,
+			       "%s: layer \"%s\" is a %s layer, not %s (choose another --name)",
+			       o->path, name, PQgetvalue(res, 0, 1), o->kind);
 		PQclear(res);
 		return rc;
 	}
@@ -275,9 +520,25 @@ static int load_body(struct load_ctx *c, const char *name, struct load_result *r
 	ro.s_srs = o->s_srs;
 	ro.encoding = o->encoding;
 	ro.code_field = code_field;
+	c->name = name;
+	c->info = &info;
+	res = db_exec(c->conn,
+		      "COPY features (layer_version_id, fid, code, props, geom) FROM STDIN", 0, NULL,
+		      PGRES_COPY_IN, why, sizeof(why));
+	if (!res)
+		return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", o->path, why);
+	PQclear(res);
 	layer_read_file(&ro, load_feature, c, &info, &rr);
-	if (rr.code != LAYER_READ_OK)
+	if (rr.code != LAYER_READ_OK) {
+		copy_end(c, "the file could not be read", why, sizeof(why));
 		return load_fail(err, errlen, LOAD_ERR_FILE, "%s: %s", o->path, rr.message);
+	}
+	if (copy_end(c, NULL, why, sizeof(why)))
+		return load_fail(err, errlen, LOAD_ERR_FILE, "%s: cannot store: %s", o->path, why);
+	load_progress(c, info.feature_count);
+	rc = load_repair(c, listed, sizeof(listed), err, errlen);
+	if (rc)
+		return rc;
 	if (c->features == 0)
 		return load_fail(err, errlen, LOAD_ERR_EMPTY, "%s: layer \"%s\" has no features",
 				 o->path, info.layer_name);
@@ -303,6 +564,15 @@ static int load_body(struct load_ctx *c, const char *name, struct load_result *r
 		       3, p, why, sizeof(why)))
 		return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", o->path, why);
 
+	/* the shoreline ledger's typed fields (project name, approval, owner,
+	 * dates, shoreline length), in the same transaction */
+	if (!strcmp(o->kind, "shoreline_project")) {
+		if (ledger_fill_file(c->conn, c->version_id, o->ledger_map, why, sizeof(why)) < 0)
+			return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", o->path, why);
+		if (why[0] && !r->warning[0])
+			snprintf(r->warning, sizeof(r->warning), "%s", why);
+	}
+
 	/* Listeners (the live feed's `layer` event) hear of it only if the transaction commits. */
 	note = json_pack("{s:s, s:s, s:i, s:I}", "layer", name, "kind", o->kind, "version", version,
 			 "features", (json_int_t)c->features);
@@ -327,6 +597,9 @@ static int load_body(struct load_ctx *c, const char *name, struct load_result *r
 		snprintf(r->name, sizeof(r->name), "%s", name);
 		snprintf(r->source_srs, sizeof(r->source_srs), "%s", info.source_srs);
 		snprintf(r->warning, sizeof(r->warning), "%s", info.warning);
+		snprintf(r->repaired, sizeof(r->repaired), "%s", listed);
+		r->skipped_count = c->skipped;
+		r->closed_count = info.closed_count;
 	}
 	return 0;
 }
@@ -357,6 +630,8 @@ int load_file(PGconn *conn, const struct load_opts *o, struct load_result *r, ch
 	c.conn = conn;
 	c.o = o;
 	rc = load_body(&c, name, r, err, errlen);
+	free(c.buf);
+	free(c.index_of);
 	if (rc == 0) {
 		res = PQexecParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
 		/* A COMMIT of a failed transaction answers COMMAND_OK with tag ROLLBACK. */
@@ -381,12 +656,15 @@ static void load_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: shorewatch load --kind KIND [--name NAME] [--code-field FIELD] [--s-srs SRS]\n"
-		"                       [--encoding ENC] [--layer SRC_LAYER] [--loaded-by WHO] FILE\n"
+		"                       [--encoding ENC] [--layer SRC_LAYER] [--loaded-by WHO]\n"
+		"                       [--skip-invalid] FILE\n"
+		"  FILE: Shapefile (also zipped), GeoPackage, GeoJSON, KML/KMZ, DXF (needs --s-srs),\n"
+		"        CSV with a WKT or lon/lat columns\n"
 		"  KIND: shoreline_project, mining_zone, parking, no_mining, protection,\n"
 		"        function_zone, river\n");
 }
 
-int load_main(const char *conninfo, int argc, char **argv)
+int load_main(const char *conninfo, const char *ledger_map, int argc, char **argv)
 {
 	static const struct {
 		const char *flag;
@@ -406,10 +684,15 @@ int load_main(const char *conninfo, int argc, char **argv)
 	PGconn *conn;
 	int i, rc;
 
+	o.ledger_map = ledger_map && ledger_map[0] ? ledger_map : NULL;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		size_t k, n = sizeof(flags) / sizeof(flags[0]);
 
+		if (strcmp(a, "--skip-invalid") == 0) {
+			o.skip_invalid = 1;
+			continue;
+		}
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			load_usage(stdout);
 			return 0;
@@ -472,6 +755,7 @@ int load_main(const char *conninfo, int argc, char **argv)
 		PQfinish(conn);
 		return 1;
 	}
+	o.progress = 1;
 	rc = load_file(conn, &o, &r, err, sizeof(err));
 	PQfinish(conn);
 	if (rc != 0) {
@@ -480,7 +764,17 @@ int load_main(const char *conninfo, int argc, char **argv)
 	}
 	if (r.warning[0])
 		fprintf(stderr, "shorewatch load: warning: %s\n", r.warning);
-	printf("layer %s version %d: %ld feature%s (%ld repaired)\n", r.name, r.version,
+	if (r.repaired_count)
+		fprintf(stderr, "shorewatch load: warning: %s: %ld invalid geometr%s repaired: %s\n",
+			o.path, r.repaired_count, r.repaired_count == 1 ? "y" : "ies", r.repaired);
+	if (r.closed_count)
+		fprintf(stderr, "shorewatch load: %s: %ld closed polyline%s stored as polygon%s\n",
+			o.path, r.closed_count, r.closed_count == 1 ? "" : "s",
+			r.closed_count == 1 ? "" : "s");
+	printf("layer %s version %d: %ld feature%s (%ld repaired", r.name, r.version,
 	       r.feature_count, r.feature_count == 1 ? "" : "s", r.repaired_count);
+	if (r.skipped_count)
+		printf(", %ld skipped", r.skipped_count);
+	printf(")\n");
 	return 0;
 }

@@ -27,8 +27,14 @@ struct load_opts {
 	const char *encoding;    /* NULL: GDAL's detection (Shapefile .cpg / LDID) */
 	const char *src_layer;   /* NULL: the file's only layer */
 	const char *loaded_by;   /* NULL: "cli" */
+	const char *ledger_map;  /* shoreline_project: JSON file mapping source columns to the
+				  * ledger's typed fields; NULL: the built-in mapping */
 	const char *source_name; /* recorded as layer_versions.source_file; NULL: basename(path)
 				  * (an upload passes the client's file name here) */
+	int skip_invalid;        /* 0: an empty or unrepairable geometry fails the load; 1: such
+				  * features are skipped and counted in skipped_count */
+	int progress;            /* 1: loads of more than 10,000 features print "loading NAME: N of
+				  * M features (P%)" on stderr at most once a second (the CLI) */
 };
 
 /* What a successful load made. */
@@ -41,12 +47,16 @@ struct load_result {
 	char name[256];            /* the layer's name */
 	char source_srs[256];      /* e.g. "EPSG:4548" */
 	char warning[512];         /* "" or one line worth telling the planner */
+	long skipped_count;        /* empty/unrepairable features skipped (skip_invalid only) */
+	long closed_count;         /* DXF closed polylines stored as polygons */
+	char repaired[512];        /* the first 20 repaired features: "#3 (fid 2), #7 (fid 6), ..." */
 };
 
 /* Loads o->path as a new version of layer o->name in one transaction on conn, which must be
  * connected and idle (not inside a transaction); conn stays usable afterwards. Creates the layer
- * if it is new; an existing layer must have the same kind. Invalid geometries are repaired with
- * ST_MakeValid and counted; an empty geometry fails the load. On success fills r (may be NULL)
+ * if it is new; an existing layer must have the same kind. Features go in with one COPY; invalid
+ * geometries are then repaired with ST_MakeValid, counted and listed (r->repaired); an empty
+ * geometry, or one that is empty once repaired, fails the load (unless o->skip_invalid). On success fills r (may be NULL)
  * and returns 0, and on commit NOTIFY shorewatch_layer '{"layer","kind","version","features"}'.
  * On error rolls back (nothing stored), writes one line into err (naming the file, and the
  * feature "#index (fid F)" when one is to blame) and returns a negative load_status.
@@ -59,9 +69,11 @@ int load_kind_valid(const char *kind);
 
 /* The `shorewatch load` command: argv[0] is "load", then
  * --kind KIND [--name NAME] [--code-field FIELD] [--s-srs SRS] [--encoding ENC] [--layer SRC_LAYER]
- * [--loaded-by WHO] FILE (also --opt=value). Connects with conninfo (NULL: libpq's defaults).
- * Prints "layer NAME version N: F features (R repaired)" on stdout and returns 0, or prints one
+ * [--loaded-by WHO] [--skip-invalid] FILE (also --opt=value). A .zip or .kmz is read through
+ * /vsizip/. Connects with conninfo (NULL: libpq's defaults). Prints "layer NAME version N:
+ * F features (R repaired[, S skipped])" on stdout (repaired features and DXF polylines closed into
+ * polygons as warning lines on stderr, and progress for long loads) and returns 0, or prints one
  * line on stderr and returns a non-zero exit status (2 for usage errors, 1 otherwise). */
-int load_main(const char *conninfo, int argc, char **argv);
+int load_main(const char *conninfo, const char *ledger_map, int argc, char **argv);
 
 #endif

@@ -433,7 +433,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[i], "serve"))
 		return cmd_serve(&cfg);
 	if (!strcmp(argv[i], "load"))
-		return load_main(cfg.db, argc - i, argv + i);
+		return load_main(cfg.db, cfg.ledger_map, argc - i, argv + i);
 	if (!strcmp(argv[i], "demo-seed"))
 		return cmd_demo_seed(&cfg);
 	if (!strcmp(argv[i], "help")) {

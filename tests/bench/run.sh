@@ -4,3 +4,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 node bench/ingest.mjs "$@"
 node bench/tiles.mjs
+node bench/load.mjs

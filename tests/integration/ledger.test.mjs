@@ -93,6 +93,13 @@ after(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test('a load of a shoreline_project layer fills the ledger by itself', logOnFailure(() => stack, async () => {
+  // before any explicit sw_ledger_fill: `shorewatch load` did it in its transaction
+  const l = await ledger();
+  assert.equal(Object.keys(l).length, 4);
+  assert.equal(l.长河一号码头.length_method, 'half_perimeter');
+}));
+
 test('no river layer: polygons get half the geodesic perimeter', logOnFailure(() => stack, async () => {
   assert.equal(await fill(null), 4);
   const l = await ledger();

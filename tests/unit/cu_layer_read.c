@@ -444,6 +444,88 @@ static void test_layer_choice(void **state)
 	assert_int_equal(layer_read_file(&o, collect, &s, NULL, &res), LAYER_READ_ERR_LAYER);
 }
 
+/* CSV: a WKT column or lon/lat columns in Chinese; the geometry column is not an attribute. */
+static void test_csv(void **state)
+{
+	struct layer_read_opts o = {0};
+	struct layer_read_result res;
+	struct seen s = {0};
+	char path[128];
+
+	path_in_tmp(path, sizeof(path), "wkt.csv");
+	write_text(path, "WKT,名称\n\"POINT (117.2 29.3)\",甲区\n");
+	o.path = path;
+	o.s_srs = "EPSG:4326";
+	assert_int_equal(layer_read_file(&o, collect, &s, NULL, &res), LAYER_READ_OK);
+	assert_int_equal(s.n, 1);
+	assert_float_equal(s.x[0], 117.2, 1e-12);
+	assert_float_equal(s.y[0], 29.3, 1e-12);
+	assert_string_equal(json_string_value(json_object_get(s.props[0], "名称")), "甲区");
+	assert_null(json_object_get(s.props[0], "WKT"));
+	seen_clear(&s);
+
+	path_in_tmp(path, sizeof(path), "lonlat.csv");
+	write_text(path, "经度,纬度,名称\n117.25,29.35,乙区\n");
+	assert_int_equal(layer_read_file(&o, collect, &s, NULL, &res), LAYER_READ_OK);
+	assert_int_equal(s.n, 1);
+	assert_float_equal(s.x[0], 117.25, 1e-12);
+	assert_float_equal(s.y[0], 29.35, 1e-12);
+	seen_clear(&s);
+}
+
+static int wkb_type_of_first(const struct layer_read_feature *f, void *arg, char *err,
+			     size_t errlen)
+{
+	uint32_t *type = arg;
+
+	if (f->wkb && f->wkb_len >= 5)
+		memcpy(type, f->wkb + 1, 4);
+	return 0;
+}
+
+/* DXF: no CRS without --s-srs; a closed polyline comes out as a polygon, and is counted. */
+static void test_dxf(void **state)
+{
+	GDALDriverH drv = GDALGetDriverByName("DXF");
+	struct layer_read_opts o = {0};
+	struct layer_read_info info;
+	struct layer_read_result res;
+	OGRGeometryH g;
+	OGRFeatureH f;
+	OGRLayerH lyr;
+	GDALDatasetH ds;
+	uint32_t type = 0;
+	char path[128];
+
+	if (!drv)
+		skip();
+	path_in_tmp(path, sizeof(path), "closed.dxf");
+	ds = GDALCreate(drv, path, 0, 0, 0, GDT_Unknown, NULL);
+	assert_non_null(ds);
+	lyr = GDALDatasetCreateLayer(ds, "entities", NULL, wkbLineString, NULL);
+	assert_non_null(lyr);
+	f = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
+	g = OGR_G_CreateGeometry(wkbLineString);
+	OGR_G_AddPoint_2D(g, 517000, 3243000);
+	OGR_G_AddPoint_2D(g, 518000, 3243000);
+	OGR_G_AddPoint_2D(g, 518000, 3244000);
+	OGR_G_AddPoint_2D(g, 517000, 3243000);
+	OGR_F_SetGeometryDirectly(f, g);
+	assert_int_equal(OGR_L_CreateFeature(lyr, f), OGRERR_NONE);
+	OGR_F_Destroy(f);
+	GDALClose(ds);
+
+	o.path = path;
+	assert_int_equal(layer_read_file(&o, wkb_type_of_first, &type, &info, &res),
+			 LAYER_READ_ERR_SRS);
+	assert_non_null(strstr(res.message, "--s-srs"));
+	o.s_srs = "EPSG:4548";
+	assert_int_equal(layer_read_file(&o, wkb_type_of_first, &type, &info, &res), LAYER_READ_OK);
+	assert_int_equal(type, 3); /* POLYGON */
+	assert_int_equal(info.closed_count, 1);
+	assert_string_equal(info.driver, "DXF");
+}
+
 static int setup(void **state)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/cu_layer_read.XXXXXX");
@@ -472,6 +554,8 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_code_field_and_callback_errors),
 		cmocka_unit_test(test_layer_choice),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_dxf),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
