@@ -187,7 +187,7 @@ static void run_resolve(PGconn *c, struct db_job *j)
 static void done_resolve(struct db_job *j, void *ctx)
 {
 	struct sw_server *s = ctx;
-	struct http_req *r = idmap_get(&s->conns, j->owner);
+	struct http_req *r = http_job_claim(s, j);
 	json_t *items, *ids, *rejected, *it;
 	struct sw_position *ps = NULL;
 	const char **why = NULL;
@@ -195,11 +195,8 @@ static void done_resolve(struct db_job *j, void *ctx)
 
 	if (!r)
 		return;
-	idmap_del(&s->conns, j->owner);
-	r->id = 0;
 	if (j->status != 200) {
-		http_respond(r, j->status ? j->status : 500, "application/json", j->out, j->out_len);
-		j->out = NULL;
+		http_job_answer(r, j);
 		return;
 	}
 	items = json_loads(j->arg2, 0, NULL);

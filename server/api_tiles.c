@@ -421,7 +421,7 @@ static void submit_tile(struct sw_server *s, struct http_req *r, const char *nam
 static void done_tile(struct db_job *j, void *ctx)
 {
 	struct sw_server *s = ctx;
-	struct http_req *r = idmap_get(&s->conns, j->owner);
+	struct http_req *r;
 	int z = (int)j->iarg[0], version = (int)j->iarg[3];
 	unsigned x = (unsigned)j->iarg[1], y = (unsigned)j->iarg[2];
 	struct tile_entry *e;
@@ -431,10 +431,8 @@ static void done_tile(struct db_job *j, void *ctx)
 		layer_note(s->tiles, j->arg, j->status == 404 ? 0 : version);
 	if (j->status == 200)
 		cache_put(s->tiles, j->arg, z, x, y, version, (unsigned char *)j->out, j->out_len);
-	if (!r)
+	if (!(r = http_job_claim(s, j)))
 		return; /* the client went away; the tile is cached all the same */
-	idmap_del(&s->conns, j->owner);
-	r->id = 0;
 	switch (j->status) {
 	case 200:
 		tile_respond(r, version, z, x, y, j->arg2, (unsigned char *)j->out, j->out_len);
@@ -456,8 +454,8 @@ static void done_tile(struct db_job *j, void *ctx)
 		tile_respond(r, version, z, x, y, j->arg2, data, e->len);
 		return;
 	default:
-		http_respond(r, j->status ? j->status : 500, "application/json", j->out, j->out_len);
-		j->out = NULL;
+		j->iarg[3] = 0; /* not GeoJSON: an error answer */
+		http_job_answer(r, j);
 	}
 }
 
@@ -616,20 +614,18 @@ static int url_escape(char *buf, size_t len, size_t *n, const char *s)
 static void done_tilejson(struct db_job *j, void *ctx)
 {
 	struct sw_server *s = ctx;
-	struct http_req *r = idmap_get(&s->conns, j->owner);
+	struct http_req *r;
 	char url[1024];
 	size_t n;
 	json_t *o;
 
 	if (j->status == 200 || j->status == 404)
 		layer_note(s->tiles, j->arg, j->status == 404 ? 0 : (int)j->iarg[3]);
-	if (!r)
+	if (!(r = http_job_claim(s, j)))
 		return;
-	idmap_del(&s->conns, j->owner);
-	r->id = 0;
 	if (j->status != 200) {
-		http_respond(r, j->status ? j->status : 500, "application/json", j->out, j->out_len);
-		j->out = NULL;
+		j->iarg[3] = 0; /* not GeoJSON: an error answer */
+		http_job_answer(r, j);
 		return;
 	}
 	o = json_loadb(j->out, j->out_len, 0, NULL);

@@ -164,6 +164,20 @@ static PGconn *ensure_conn(struct db *d, PGconn **c)
 	return *c;
 }
 
+/* Any thread: hands a finished job to the service thread and wakes it. */
+static void done_push(struct db *d, struct db_job *j)
+{
+	pthread_mutex_lock(&d->lock);
+	j->next = NULL;
+	if (d->done_tail)
+		d->done_tail->next = j;
+	else
+		d->done_head = j;
+	d->done_tail = j;
+	pthread_mutex_unlock(&d->lock);
+	d->o.wake(d->o.ctx);
+}
+
 static void *worker_main(void *arg)
 {
 	struct db *d = arg;
@@ -192,14 +206,7 @@ static void *worker_main(void *arg)
 			db_job_error(j, 503, "database unavailable");
 		}
 
-		pthread_mutex_lock(&d->lock);
-		if (d->done_tail)
-			d->done_tail->next = j;
-		else
-			d->done_head = j;
-		d->done_tail = j;
-		pthread_mutex_unlock(&d->lock);
-		d->o.wake(d->o.ctx);
+		done_push(d, j);
 	}
 	if (conn)
 		PQfinish(conn);
@@ -648,14 +655,7 @@ static void *listener_main(void *arg)
 			if (j && (j->arg = strdup(n->extra))) {
 				j->ptr = d;
 				j->status = 200;
-				pthread_mutex_lock(&d->lock);
-				if (d->done_tail)
-					d->done_tail->next = j;
-				else
-					d->done_head = j;
-				d->done_tail = j;
-				pthread_mutex_unlock(&d->lock);
-				d->o.wake(d->o.ctx);
+				done_push(d, j);
 			} else {
 				db_job_free(j);
 			}

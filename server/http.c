@@ -179,19 +179,31 @@ json_t *http_body_json(struct http_req *r)
 	return v;
 }
 
-void http_job_done(struct db_job *j, void *ctx)
+struct http_req *http_job_claim(struct sw_server *s, struct db_job *j)
 {
-	struct sw_server *s = ctx;
 	struct http_req *r = idmap_get(&s->conns, j->owner);
 
 	if (!r)
-		return; /* the client went away */
+		return NULL; /* the client went away */
 	idmap_del(&s->conns, j->owner);
 	r->id = 0;
+	return r;
+}
+
+void http_job_answer(struct http_req *r, struct db_job *j)
+{
 	http_respond(r, j->status ? j->status : 500,
 		     j->iarg[3] == 1 ? "application/geo+json" : "application/json", j->out,
 		     j->out_len);
 	j->out = NULL;
+}
+
+void http_job_done(struct db_job *j, void *ctx)
+{
+	struct http_req *r = http_job_claim(ctx, j);
+
+	if (r)
+		http_job_answer(r, j);
 }
 
 void http_submit_job(struct sw_server *s, struct http_req *r, struct db_job *j)

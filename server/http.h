@@ -112,7 +112,13 @@ json_t *http_body_json(struct http_req *r);
 /* Submits a DB job whose result (job->status, job->out) becomes the response
  * to r when it finishes (or is dropped if r's connection closed). */
 void http_submit_job(struct sw_server *s, struct http_req *r, struct db_job *j);
-/* done callback usable for such jobs. */
+/* Service thread, in a job's done callback: the request waiting for it
+ * (taken off the id map), or NULL if its client went away. */
+struct http_req *http_job_claim(struct sw_server *s, struct db_job *j);
+/* Answers r with the job's status and body (JSON, or GeoJSON when
+ * j->iarg[3] == 1); takes the body. */
+void http_job_answer(struct http_req *r, struct db_job *j);
+/* done callback usable for such jobs: claim, then answer. */
 void http_job_done(struct db_job *j, void *ctx);
 
 /* Security headers (CSP, frame denial, nosniff) for the HTTP vhost. */
