@@ -31,8 +31,10 @@ import WebSocket from 'ws';
 const execFileP = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '..', '..');
-export const BIN = path.join(ROOT, 'build', 'shorewatch');
-export const SIM = path.join(ROOT, 'build', 'shorewatch-sim');
+// SW_BUILD: another build directory (parallel work trees share the sources)
+const BUILD_DIR = process.env.SW_BUILD ? path.resolve(ROOT, process.env.SW_BUILD) : path.join(ROOT, 'build');
+export const BIN = path.join(BUILD_DIR, 'shorewatch');
+export const SIM = path.join(BUILD_DIR, 'shorewatch-sim');
 const PGSH = path.join(ROOT, 'server', 'scripts', 'pg.sh');
 
 const live = new Set(); // stacks not yet stopped, for the exit handler
