@@ -75,6 +75,27 @@ static void take_or_404(struct db_job *j, PGresult *res, const char *missing)
 	db_job_take_json(j, res, 200);
 }
 
+/* Worker thread: a read-only transaction in which PostgreSQL neither JIT-compiles nor starts
+ * parallel workers: PostGIS functions are costed so high that an items page with a bbox or a
+ * diff crosses jit_above_cost, and compiling takes longer than answering. 0, or -1 with the
+ * connection idle again. */
+static int layers_begin(PGconn *c)
+{
+	PGresult *r = PQexec(c, "BEGIN READ ONLY; SET LOCAL jit = off;"
+				" SET LOCAL max_parallel_workers_per_gather = 0");
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	PQclear(r);
+	if (!ok)
+		PQclear(PQexec(c, "ROLLBACK"));
+	return ok ? 0 : -1;
+}
+
+static void layers_end(PGconn *c)
+{
+	PQclear(PQexec(c, "COMMIT"));
+}
+
 /* Percent-encodes s (RFC 3986 unreserved characters stay) into out; 0, or
  * -1 when it does not fit. */
 static int url_encode(const char *s, char *out, size_t len)
@@ -194,7 +215,7 @@ static void api_layer_versions(struct sw_server *s, struct http_req *r)
 	" WHEN GeometryType(a.geom) = 'GEOMETRYCOLLECTION' OR GeometryType(b.geom) ="            \
 	" 'GEOMETRYCOLLECTION' THEN true ELSE NOT ST_Equals(a.geom, b.geom) END"
 
-static void run_diff(PGconn *c, struct db_job *j)
+static void diff_body(PGconn *c, struct db_job *j)
 {
 	char from[24], to[24], msg[160];
 	const char *p1[1] = { j->arg };
@@ -304,6 +325,16 @@ static void run_diff(PGconn *c, struct db_job *j)
 	}
 	db_job_take_json(j, res, 200);
 	PQclear(res);
+}
+
+static void run_diff(PGconn *c, struct db_job *j)
+{
+	if (layers_begin(c)) {
+		db_job_error(j, 500, "database error");
+		return;
+	}
+	diff_body(c, j);
+	layers_end(c);
 }
 
 /* GET /api/layers/{name}/diff?from=V1&to=V2: to defaults to the current
@@ -564,60 +595,82 @@ static int parse_datetime(const char *s, struct items_query *q)
 	return sw_parse_iso_time(slash + 1, &q->time_ms);
 }
 
+/* The bbox filter of an items query, $2..$5 the box or NULL: with the parameters bound when
+ * the statement is planned, "$2 IS NULL" folds away and the GiST index serves the box. */
+#define SQL_ITEMS_BBOX                                                                          \
+	" AND ($2::float8 IS NULL OR (f.geom && ST_MakeEnvelope($2::float8, $3::float8, $4::float8,"  \
+	"   $5::float8, 4326) AND ST_Intersects(f.geom, ST_MakeEnvelope($2::float8, $3::float8,"      \
+	"   $4::float8, $5::float8, 4326))))"
+
 static void run_items(PGconn *c, struct db_job *j)
 {
 	const struct items_query *q = (const struct items_query *)j->arg2;
-	char b[4][32], lim[24], off[24], tms[24];
-	const char *params[10];
+	char b[4][32], lim[24], off[24], tms[24], vid[24];
+	const char *params[9];
 	PGresult *res;
 	int i;
 
-	/* arg: "name\0items href without offset\0collection href" */
+	if (layers_begin(c)) {
+		db_job_error(j, 500, "database error");
+		return;
+	}
+	/* 1. the version: the current one, or with datetime the one current then (NULL: none yet) */
+	snprintf(tms, sizeof(tms), "%lld", (long long)q->time_ms);
 	params[0] = j->arg;
-	params[8] = params[0] + strlen(params[0]) + 1;
-	params[9] = params[8] + strlen(params[8]) + 1;
+	params[1] = q->have_time == 1 ? tms : NULL;
+	res = PQexecParams(c,
+		"SELECT CASE WHEN $2::bigint IS NULL THEN l.current_version_id ELSE"
+		"  (SELECT lv.id FROM layer_versions lv WHERE lv.layer_id = l.id"
+		"   AND date_trunc('milliseconds', lv.loaded_at) <="
+		"     'epoch'::timestamptz + $2::bigint * interval '1 millisecond'"
+		"   ORDER BY lv.version DESC LIMIT 1) END"
+		" FROM layers l WHERE l.name = $1",
+		2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
+		take_or_404(j, res, "no such collection");
+		goto out;
+	}
+	snprintf(vid, sizeof(vid), "%s", PQgetvalue(res, 0, 0));
+	params[0] = PQgetisnull(res, 0, 0) ? NULL : vid;
+	PQclear(res);
+
+	/* 2. the page of that version (a bound parameter: one partition of features is read).
+	 * arg: "name\0items href without offset\0collection href" */
+	params[7] = j->arg + strlen(j->arg) + 1;
+	params[8] = params[7] + strlen(params[7]) + 1;
 	for (i = 0; i < 4; i++) {
 		snprintf(b[i], sizeof(b[i]), "%.9f", q->bbox[i]);
 		params[1 + i] = q->have_bbox ? b[i] : NULL;
 	}
-	snprintf(tms, sizeof(tms), "%lld", (long long)q->time_ms);
-	params[5] = q->have_time == 1 ? tms : NULL;
 	snprintf(lim, sizeof(lim), "%ld", q->limit);
 	snprintf(off, sizeof(off), "%ld", q->offset);
-	params[6] = lim;
-	params[7] = off;
+	params[5] = lim;
+	params[6] = off;
 	res = PQexecParams(c,
-		"WITH l AS (SELECT id, current_version_id FROM layers WHERE name = $1),"
-		" v AS (SELECT CASE WHEN $6::bigint IS NULL THEN l.current_version_id ELSE"
-		"   (SELECT lv.id FROM layer_versions lv WHERE lv.layer_id = l.id"
-		"    AND date_trunc('milliseconds', lv.loaded_at) <="
-		"      'epoch'::timestamptz + $6::bigint * interval '1 millisecond'"
-		"    ORDER BY lv.version DESC LIMIT 1) END AS vid FROM l),"
-		" env AS (SELECT CASE WHEN $2::float8 IS NULL THEN NULL ELSE"
-		"   ST_MakeEnvelope($2::float8, $3::float8, $4::float8, $5::float8, 4326) END AS g),"
-		" m AS (SELECT f.id FROM features f, v, env WHERE f.layer_version_id = v.vid"
-		"   AND (env.g IS NULL OR (f.geom && env.g AND ST_Intersects(f.geom, env.g)))),"
-		" page AS (SELECT f.* FROM features f WHERE f.id IN (SELECT id FROM m)"
-		"   ORDER BY f.id LIMIT $7::int OFFSET $8::int),"
-		" n AS (SELECT (SELECT count(*) FROM m) AS matched, (SELECT count(*) FROM page) AS returned)"
+		"WITH page AS (SELECT f.* FROM features f WHERE f.layer_version_id = $1::int"
+		SQL_ITEMS_BBOX " ORDER BY f.id LIMIT $6::int OFFSET $7::int),"
+		" n AS (SELECT (SELECT count(*) FROM features f WHERE f.layer_version_id = $1::int"
+		SQL_ITEMS_BBOX ") AS matched, (SELECT count(*) FROM page) AS returned)"
 		" SELECT json_build_object('type', 'FeatureCollection',"
 		"  'numberMatched', n.matched, 'numberReturned', n.returned, 'timeStamp', sw_iso(now()),"
 		"  'links', jsonb_build_array("
-		"    jsonb_build_object('href', $9::text || CASE WHEN $8::bigint > 0"
-		"      THEN '&offset=' || $8::bigint ELSE '' END, 'rel', 'self', 'type', 'application/geo+json',"
+		"    jsonb_build_object('href', $8::text || CASE WHEN $7::bigint > 0"
+		"      THEN '&offset=' || $7::bigint ELSE '' END, 'rel', 'self', 'type', 'application/geo+json',"
 		"      'title', 'this page'),"
-		"    jsonb_build_object('href', $10::text, 'rel', 'collection', 'type', 'application/json',"
+		"    jsonb_build_object('href', $9::text, 'rel', 'collection', 'type', 'application/json',"
 		"      'title', 'the collection'))"
-		"   || CASE WHEN n.matched > $8::bigint + n.returned THEN jsonb_build_array("
-		"    jsonb_build_object('href', $9::text || '&offset=' || ($8::bigint + $7::bigint),"
+		"   || CASE WHEN n.matched > $7::bigint + n.returned THEN jsonb_build_array("
+		"    jsonb_build_object('href', $8::text || '&offset=' || ($7::bigint + $6::bigint),"
 		"      'rel', 'next', 'type', 'application/geo+json', 'title', 'next page'))"
 		"   ELSE '[]'::jsonb END,"
 		"  'features', (SELECT coalesce(json_agg(" SQL_FEATURE " ORDER BY f.id), '[]') FROM page f))"
-		" FROM l, n",
-		10, NULL, params, NULL, NULL, 0);
+		" FROM n",
+		9, NULL, params, NULL, NULL, 0);
 	take_or_404(j, res, "no such collection");
 	j->iarg[3] = 1;
+out:
 	PQclear(res);
+	layers_end(c);
 }
 
 /* Appends "&key=urlencoded(value)" to buf at *n; -1 when it does not fit. */
@@ -649,10 +702,14 @@ static void ogc_items(struct sw_server *s, struct http_req *r)
 	q.limit = ITEMS_DEFAULT_LIMIT;
 	if (http_query(r, "limit", buf, sizeof(buf)) >= 0) {
 		q.limit = strtol(buf, &end, 10);
-		if (!isdigit((unsigned char)buf[0]) || *end || q.limit < 1 || q.limit > ITEMS_MAX_LIMIT) {
-			http_error(r, 400, "limit must be an integer from 1 to 10000");
+		if (!isdigit((unsigned char)buf[0]) || *end || q.limit < 1) {
+			http_error(r, 400, "limit must be a positive integer (at most 10000 are returned)");
 			return;
 		}
+		/* OGC API - Features /req/core/fc-limit-response-1: a limit over the maximum is not an
+		 * error, the maximum is used (and the links say so) */
+		if (q.limit > ITEMS_MAX_LIMIT)
+			q.limit = ITEMS_MAX_LIMIT;
 	}
 	if (http_query(r, "offset", buf, sizeof(buf)) >= 0) {
 		q.offset = strtol(buf, &end, 10);
@@ -718,15 +775,22 @@ static void ogc_items(struct sw_server *s, struct http_req *r)
 static void run_item(PGconn *c, struct db_job *j)
 {
 	const char *params[2] = { j->arg, j->arg2 };
-	PGresult *res = PQexecParams(c,
-		"SELECT " SQL_FEATURE " FROM features f"
-		" JOIN layer_versions lv ON lv.id = f.layer_version_id"
-		" JOIN layers l ON l.id = lv.layer_id WHERE l.name = $1 AND f.id = $2::bigint",
-		2, NULL, params, NULL, NULL, 0);
+	PGresult *res;
 
+	if (layers_begin(c)) {
+		db_job_error(j, 500, "database error");
+		return;
+	}
+	/* the layer's versions as an array worked out first: only their partitions are probed */
+	res = PQexecParams(c,
+		"SELECT " SQL_FEATURE " FROM features f WHERE f.id = $2::bigint"
+		" AND f.layer_version_id = ANY (ARRAY(SELECT lv.id FROM layer_versions lv"
+		"   JOIN layers l ON l.id = lv.layer_id WHERE l.name = $1))",
+		2, NULL, params, NULL, NULL, 0);
 	take_or_404(j, res, "no such feature");
 	j->iarg[3] = 1;
 	PQclear(res);
+	layers_end(c);
 }
 
 /* GET /collections/{name}/items/{featureId}: a feature of any version of

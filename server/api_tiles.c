@@ -1,4 +1,4 @@
-/* api_tc->c -- Mapbox Vector Tiles of layers (ST_AsMVT) and their TileJSON. */
+/* api_tiles.c -- Mapbox Vector Tiles of layers (ST_AsMVT) and their TileJSON. */
 #include <ctype.h>
 #include <libpq-fe.h>
 #include <libwebsockets.h>
@@ -32,7 +32,7 @@
  *
  * The ETag is a strong validator made of (version id, z, x, y): a tile's
  * bytes are a function of exactly those (and of this encoding, hence the
- * "mvt1" prefix to bump if the SQL changes).
+ * "mvt2" prefix to bump if the SQL changes).
  */
 
 #define TILES_CACHE_BYTES ((size_t)64 << 20)  /* encoded bytes + entry overhead */
@@ -271,7 +271,7 @@ static int parse_coord(const char *s, size_t n, unsigned max, unsigned *out)
 
 static void tile_etag(char *buf, size_t len, int version, int z, unsigned x, unsigned y)
 {
-	snprintf(buf, len, "\"mvt1-%d-%d-%u-%u\"", version, z, x, y);
+	snprintf(buf, len, "\"mvt2-%d-%d-%u-%u\"", version, z, x, y);
 }
 
 /* 1 if the If-None-Match value (a list of entity tags, or "*") matches etag.
@@ -341,77 +341,130 @@ static int entry_copy(const struct tile_entry *e, unsigned char **out)
 
 /* ------------------------------------------------------------ tile job */
 
-/* $1 name, $2 z, $3 x, $4 y, $5 the version of the cached tile (or -1).
- * Features are stored in EPSG:4326: the && filter uses the tile envelope
- * (with the buffer as margin) transformed to 4326 so the GiST index
- * applies; each geometry is transformed to 3857 for ST_AsMVTGeom. The code
- * column joins the attributes unless the source has its own "code". */
+/* Worker thread: a read-only transaction in which PostgreSQL neither JIT-compiles nor starts
+ * parallel workers. PostGIS functions are costed so high that a tile of a few thousand features
+ * crosses jit_above_cost, and compiling takes longer (100-200 ms) than encoding the tile; and a
+ * parallel worker is a fresh process that must set PROJ up before its first ST_Transform
+ * (0.5-1 s), where this connection's backend has it cached. 0, or -1 with the connection idle. */
+static int tiles_begin(PGconn *c)
+{
+	PGresult *r = PQexec(c, "BEGIN READ ONLY; SET LOCAL jit = off;"
+				" SET LOCAL max_parallel_workers_per_gather = 0");
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	PQclear(r);
+	if (!ok)
+		PQclear(PQexec(c, "ROLLBACK"));
+	return ok ? 0 : -1;
+}
+
+static void tiles_end(PGconn *c)
+{
+	PQclear(PQexec(c, "COMMIT"));
+}
+
+/* $1 name. The layer's current version. */
+static const char tile_version_sql[] =
+	"SELECT current_version_id FROM layers WHERE name = $1 AND current_version_id IS NOT NULL";
+
+/* $1 name, $2 z, $3 x, $4 y, $5 the version. The version is a bound parameter, so the plan
+ * reads that version's partition of features only (schema/005). Features are stored in
+ * EPSG:4326: the && filter uses the tile envelope (with the buffer as margin) transformed to
+ * 4326 so the GiST index applies; each geometry is transformed to 3857 for ST_AsMVTGeom.
+ *
+ * Low zooms of dense layers: a feature whose bounding box is smaller than one pixel of the
+ * usual 256-pixel tile (1/256 of the tile, 16 of the 4096 units: 153 m at z10, 2.4 m at z16)
+ * both across and down is left out; points always stay. The test reads the box stored in the
+ * geometry's header (postgis_getbbox, the box the GiST index holds), so a skipped feature costs
+ * no decoding, no transformation and no encoding. Large geometries (over 4 KiB, some 250
+ * vertices) are first simplified in place to a quarter of a tile unit, so a long river is not
+ * reprojected vertex by vertex only to be snapped to the tile grid; ST_AsMVTGeom snaps to whole
+ * units anyway, so the tile does not change beyond that.
+ *
+ * The code column joins the attributes unless the source has its own "code" (then that one
+ * wins, as in the OGC items); a NULL column is not encoded. Rows whose ST_AsMVTGeom is NULL
+ * (nothing left inside the tile) are skipped by ST_AsMVT itself: a "WHERE geom IS NOT NULL"
+ * around the subquery would make PostgreSQL compute ST_AsMVTGeom twice per row. */
 static const char tile_sql[] =
-	"SELECT l.current_version_id,"
-	" CASE WHEN l.current_version_id = $5::int THEN NULL ELSE ("
-	"  SELECT coalesce(ST_AsMVT(t, $1, 4096, 'geom', 'fid'), ''::bytea) FROM ("
-	"   SELECT f.id AS fid,"
-	"    CASE WHEN f.code IS NULL THEN f.props"
-	"     ELSE jsonb_build_object('code', f.code) || f.props END AS props,"
-	"    ST_AsMVTGeom(ST_Transform(f.geom, 3857), ST_TileEnvelope($2::int, $3::int, $4::int),"
-	"     4096, 64, true) AS geom"
-	"   FROM features f"
-	"   WHERE f.layer_version_id = l.current_version_id"
-	"    AND f.geom && ST_Transform(ST_TileEnvelope($2::int, $3::int, $4::int,"
-	"     margin => 64.0 / 4096), 4326)) t"
-	"  WHERE t.geom IS NOT NULL) END"
-	" FROM layers l WHERE l.name = $1 AND l.current_version_id IS NOT NULL";
+	"SELECT coalesce(ST_AsMVT(t, $1, 4096, 'geom', 'fid'), ''::bytea) FROM ("
+	" SELECT f.id AS fid, CASE WHEN f.props ? 'code' THEN NULL ELSE f.code END AS code, f.props,"
+	"  ST_AsMVTGeom(ST_Transform(CASE WHEN ST_MemSize(f.geom) > 4096"
+	"    THEN ST_Simplify(f.geom, k.tol, true) ELSE f.geom END, 3857), k.tile, 4096, 64, true) AS geom"
+	" FROM features f, (SELECT ST_TileEnvelope($2::int, $3::int, $4::int) AS tile,"
+	"   ST_Transform(ST_TileEnvelope($2::int, $3::int, $4::int, margin => 64.0 / 4096), 4326) AS area,"
+	"   Box2D(ST_Transform(ST_TileEnvelope($2::int, $3::int, $4::int), 4326)) AS deg,"
+	"   least(ST_XMax(Box2D(ST_Transform(ST_TileEnvelope($2::int, $3::int, $4::int), 4326)))"
+	"     - ST_XMin(Box2D(ST_Transform(ST_TileEnvelope($2::int, $3::int, $4::int), 4326))),"
+	"     ST_YMax(Box2D(ST_Transform(ST_TileEnvelope($2::int, $3::int, $4::int), 4326)))"
+	"     - ST_YMin(Box2D(ST_Transform(ST_TileEnvelope($2::int, $3::int, $4::int), 4326))))"
+	"     / (4 * 4096) AS tol) k"
+	" WHERE f.layer_version_id = $5::int AND f.geom && k.area"
+	"  AND (ST_XMax(postgis_getbbox(f.geom)) - ST_XMin(postgis_getbbox(f.geom))"
+	"     >= (ST_XMax(k.deg) - ST_XMin(k.deg)) / 256"
+	"   OR ST_YMax(postgis_getbbox(f.geom)) - ST_YMin(postgis_getbbox(f.geom))"
+	"     >= (ST_YMax(k.deg) - ST_YMin(k.deg)) / 256"
+	"   OR GeometryType(f.geom) IN ('POINT', 'MULTIPOINT'))) t";
 
 /* Worker thread. In: arg name, arg2 If-None-Match (or NULL), iarg[0..2]
  * z/x/y, iarg[3] the cached version (or -1). Out: status 200 with out/out_len
- * the tile, or TILE_UNCHANGED; iarg[3] the current version; or an error. */
+ * the tile, or TILE_UNCHANGED; iarg[3] the current version; or an error.
+ * Two statements in one transaction: the layer's version, then (only if it
+ * is not the cached one) the tile of exactly that version. */
 static void run_tile(PGconn *c, struct db_job *j)
 {
-	char z[16], x[16], y[16], hint[24];
-	const char *params[5] = { j->arg, z, x, y, hint };
+	char z[16], x[16], y[16], ver[24];
+	const char *params[5] = { j->arg, z, x, y, ver };
 	PGresult *res;
-	const unsigned char *v;
-	int len;
+	int len, version;
 
 	snprintf(z, sizeof(z), "%lld", j->iarg[0]);
 	snprintf(x, sizeof(x), "%lld", j->iarg[1]);
 	snprintf(y, sizeof(y), "%lld", j->iarg[2]);
-	snprintf(hint, sizeof(hint), "%lld", j->iarg[3]);
-	/* binary results: the bytea arrives as raw bytes, the int4 in network order */
-	res = PQexecParams(c, tile_sql, 5, NULL, params, NULL, NULL, 1);
+	if (tiles_begin(c)) {
+		db_job_error(j, 500, "database error");
+		return;
+	}
+	res = PQexecParams(c, tile_version_sql, 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		log_error("db: tile %s/%s/%s/%s: %s", j->arg, z, x, y, PQresultErrorMessage(res));
 		db_job_error(j, 500, "database error");
-		PQclear(res);
-		return;
+		goto out;
 	}
-	if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0) || PQgetlength(res, 0, 0) != 4) {
-		PQclear(res);
+	if (PQntuples(res) < 1) {
 		j->iarg[3] = 0;
 		db_job_error(j, 404, "no such layer");
-		return;
+		goto out;
 	}
-	v = (const unsigned char *)PQgetvalue(res, 0, 0);
-	j->iarg[3] = (long long)(int32_t)((uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 |
-					  (uint32_t)v[2] << 8 | v[3]);
-	if (PQgetisnull(res, 0, 1)) {
+	version = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	res = NULL;
+	if (version == j->iarg[3]) {
 		j->status = TILE_UNCHANGED;
-		PQclear(res);
-		return;
+		goto out;
 	}
-	len = PQgetlength(res, 0, 1);
+	j->iarg[3] = version;
+	snprintf(ver, sizeof(ver), "%d", version);
+	/* binary results: the bytea arrives as raw bytes */
+	res = PQexecParams(c, tile_sql, 5, NULL, params, NULL, NULL, 1);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		log_error("db: tile %s/%s/%s/%s: %s", j->arg, z, x, y, PQresultErrorMessage(res));
+		db_job_error(j, 500, "database error");
+		goto out;
+	}
+	len = PQgetlength(res, 0, 0);
 	if (len > 0) {
 		j->out = malloc((size_t)len);
 		if (!j->out) {
-			PQclear(res);
 			db_job_error(j, 500, "out of memory");
-			return;
+			goto out;
 		}
-		memcpy(j->out, PQgetvalue(res, 0, 1), (size_t)len);
+		memcpy(j->out, PQgetvalue(res, 0, 0), (size_t)len);
 	}
 	j->out_len = (size_t)len;
 	j->status = 200;
+out:
 	PQclear(res);
+	tiles_end(c);
 }
 
 static void submit_tile(struct sw_server *s, struct http_req *r, const char *name, int z,
@@ -539,22 +592,21 @@ static void api_tile(struct sw_server *s, struct http_req *r)
 
 /* -------------------------------------------------------------- TileJSON */
 
-/* $1 name. The layer's current version and its TileJSON minus "tiles"
- * (which depends on how the client reached us). fields: a key is "Number"
- * or "Boolean" when every non-null value of it is one, else "String". */
+/* $1 name, $2 its current version (tile_version_sql: a bound parameter, so only that version's
+ * partition is read). The TileJSON minus "tiles" (which depends on how the client reached us).
+ * fields: a key is "Number" or "Boolean" when every non-null value of it is one, else "String". */
 static const char tilejson_sql[] =
-	"WITH l AS (SELECT name, coalesce(title, name) AS title, kind, current_version_id AS v"
-	"  FROM layers WHERE name = $1 AND current_version_id IS NOT NULL),"
-	" e AS (SELECT ST_Extent(f.geom)::geometry AS b FROM features f, l WHERE f.layer_version_id = l.v),"
+	"WITH l AS (SELECT name, coalesce(title, name) AS title, kind FROM layers WHERE name = $1),"
+	" e AS (SELECT ST_Extent(f.geom)::geometry AS b FROM features f WHERE f.layer_version_id = $2::int),"
 	" k AS (SELECT p.key, CASE WHEN bool_and(jsonb_typeof(p.value) = 'number') THEN 'Number'"
 	"    WHEN bool_and(jsonb_typeof(p.value) = 'boolean') THEN 'Boolean' ELSE 'String' END AS t"
-	"  FROM features f, l, jsonb_each(CASE WHEN f.code IS NULL THEN f.props"
+	"  FROM features f, jsonb_each(CASE WHEN f.code IS NULL THEN f.props"
 	"    ELSE jsonb_build_object('code', f.code) || f.props END) p"
-	"  WHERE f.layer_version_id = l.v AND jsonb_typeof(p.value) <> 'null' GROUP BY p.key),"
+	"  WHERE f.layer_version_id = $2::int AND jsonb_typeof(p.value) <> 'null' GROUP BY p.key),"
 	" bb AS (SELECT CASE WHEN e.b IS NULL THEN NULL ELSE ARRAY["
 	"    greatest(ST_XMin(e.b), -180), greatest(ST_YMin(e.b), -85.0511287798),"
 	"    least(ST_XMax(e.b), 180), least(ST_YMax(e.b), 85.0511287798)] END AS a FROM e)"
-	" SELECT l.v, json_build_object('tilejson', '3.0.0', 'name', l.name, 'description', l.title,"
+	" SELECT json_build_object('tilejson', '3.0.0', 'name', l.name, 'description', l.title,"
 	"  'scheme', 'xyz', 'minzoom', 0, 'maxzoom', 22,"
 	"  'bounds', coalesce(to_json(bb.a), '[-180,-85.0511287798,180,85.0511287798]'::json),"
 	"  'center', CASE WHEN bb.a IS NULL THEN '[0,0,0]'::json ELSE json_build_array("
@@ -570,21 +622,41 @@ static const char tilejson_sql[] =
  * version), or 404/500. */
 static void run_tilejson(PGconn *c, struct db_job *j)
 {
-	const char *params[1] = { j->arg };
-	PGresult *res = PQexecParams(c, tilejson_sql, 1, NULL, params, NULL, NULL, 0);
+	char ver[24];
+	const char *params[2] = { j->arg, ver };
+	PGresult *res;
 
+	if (tiles_begin(c)) {
+		db_job_error(j, 500, "database error");
+		return;
+	}
+	res = PQexecParams(c, tile_version_sql, 1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		log_error("db: tilejson %s: %s", j->arg, PQresultErrorMessage(res));
 		db_job_error(j, 500, "database error");
-	} else if (PQntuples(res) < 1 || PQgetisnull(res, 0, 1)) {
+		goto out;
+	}
+	if (PQntuples(res) < 1) {
+		db_job_error(j, 404, "no such layer");
+		goto out;
+	}
+	j->iarg[3] = atoll(PQgetvalue(res, 0, 0));
+	snprintf(ver, sizeof(ver), "%lld", j->iarg[3]);
+	PQclear(res);
+	res = PQexecParams(c, tilejson_sql, 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_error("db: tilejson %s: %s", j->arg, PQresultErrorMessage(res));
+		db_job_error(j, 500, "database error");
+	} else if (PQntuples(res) < 1 || PQgetisnull(res, 0, 0)) {
 		db_job_error(j, 404, "no such layer");
 	} else {
-		j->iarg[3] = atoll(PQgetvalue(res, 0, 0));
-		j->out = strdup(PQgetvalue(res, 0, 1));
+		j->out = strdup(PQgetvalue(res, 0, 0));
 		j->out_len = j->out ? strlen(j->out) : 0;
 		j->status = j->out ? 200 : 500;
 	}
+out:
 	PQclear(res);
+	tiles_end(c);
 }
 
 /* Appends s percent-encoded (RFC 3986 unreserved characters kept) to

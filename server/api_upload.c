@@ -13,13 +13,15 @@
 
 /*
  * POST /api/layers?kind=KIND&name=NAME[&code_field=F&s_srs=SRS&encoding=ENC
- *   &layer=SRC_LAYER&filename=ORIGINAL.ext], the file as the raw body.
+ *   &layer=SRC_LAYER&filename=ORIGINAL.ext&skip_invalid=1], the file as the raw body.
  *
  * http.c streams the body into a private temporary directory (this route's
  * table is a streaming one); the handler takes that directory over and hands
  * it to a database worker, which renames the body after the original file's
  * extension (GDAL picks drivers by it), runs load_file and deletes the
- * directory whatever happened. The answer is the load report (201) or one
+ * directory whatever happened. The answer is the whole load report (201,
+ * upload_report: counts, the repaired and skipped features with their row,
+ * fid and reason, the CRS used, warnings) or one
  * error line naming the original file, the feature and the reason. The live
  * "layer" event comes from load_file's NOTIFY shorewatch_layer (main.c's
  * listener), as for every other loader.
@@ -93,6 +95,81 @@ static int upload_status(int rc)
 	}
 }
 
+/* The name the upload is stored under in its private directory: the client's file name without
+ * its extension (GDAL names a GeoJSON's, KML's or CSV's layer after the file, and that name is
+ * shown in the report as the source layer), characters that have a meaning in paths or for
+ * /vsizip/ replaced by '_'; "upload" when nothing is left. */
+static void upload_stored_name(const char *source, const char *ext, char *out, size_t len)
+{
+	size_t n = strlen(source), el = strlen(ext), i;
+	int cut = 0;
+
+	if (n > el)
+		n -= el; /* upload_format() matched this extension at the end */
+	if (n >= len) {
+		n = len - 1;
+		cut = 1;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)source[i];
+
+		out[i] = (ch < 0x20 || ch == 0x7f || strchr("/\\:*?\"<>|", ch)) ? '_' : (char)ch;
+	}
+	/* a name cut short must not end inside a UTF-8 sequence */
+	while (cut && n > 0 && ((unsigned char)out[n - 1] & 0xc0) == 0x80)
+		n--;
+	if (cut && n > 0 && (unsigned char)out[n - 1] >= 0xc0)
+		n--;
+	out[n] = '\0';
+	if (!out[0] || out[0] == '.')
+		snprintf(out, len, "upload");
+}
+
+/* One repaired or skipped feature of the report: {"row", "fid" (null without one), "id" (the
+ * stored feature's id; repaired ones only), "reason"}. */
+static json_t *report_item(const struct load_item *it, int stored)
+{
+	json_t *o = json_pack("{s:I, s:o, s:s}", "row", (json_int_t)it->row, "fid",
+			      it->fid >= 0 ? json_integer(it->fid) : json_null(), "reason", it->reason);
+
+	if (o && stored)
+		json_object_set_new(o, "id", json_integer(it->id));
+	return o;
+}
+
+/* The whole load report (a new reference, NULL without memory):
+ *   layer, kind, version, features, repaired, skipped, closed_polylines (DXF), source_srs and
+ *   srs_from ("file" or "s_srs": which one the load used), driver, source_layer, loaded_by,
+ *   source_file, skip_invalid, warnings [lines], repaired_features and skipped_features (the
+ *   first LOAD_LISTED of each, [{row, fid, id, reason}]; the counts are exact). */
+static json_t *upload_report(const struct load_result *res, const struct load_opts *lo,
+			     const char *source)
+{
+	json_t *rep, *rl = json_array(), *sl = json_array(), *wl = json_array();
+	int i;
+
+	for (i = 0; rl && i < res->repaired_listed; i++)
+		json_array_append_new(rl, report_item(&res->repaired_items[i], 1));
+	for (i = 0; sl && i < res->skipped_listed; i++)
+		json_array_append_new(sl, report_item(&res->skipped_items[i], 0));
+	for (i = 0; wl && i < res->warning_count; i++)
+		json_array_append_new(wl, json_string(res->warnings[i]));
+	rep = json_pack("{s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b,"
+			" s:o, s:o, s:o}",
+			"layer", res->name, "kind", lo->kind, "version", res->version,
+			"features", (json_int_t)res->feature_count,
+			"repaired", (json_int_t)res->repaired_count,
+			"skipped", (json_int_t)res->skipped_count,
+			"closed_polylines", (json_int_t)res->closed_count,
+			"source_srs", res->source_srs, "srs_from", res->srs_given ? "s_srs" : "file",
+			"driver", res->driver, "source_layer", res->source_layer,
+			"loaded_by", lo->loaded_by ? lo->loaded_by : "", "source_file", source,
+			"skip_invalid", lo->skip_invalid,
+			"warnings", wl ? wl : json_array(), "repaired_features", rl ? rl : json_array(),
+			"skipped_features", sl ? sl : json_array());
+	return rep;
+}
+
 /* Worker thread. j->arg: the upload directory (taken over from the
  * request); j->arg2: the options as a JSON object. Loads the file and
  * removes the directory; j->out gets the report (201) or {"error"}. */
@@ -100,7 +177,7 @@ static void run_upload(PGconn *c, struct db_job *j)
 {
 	json_t *o = json_loads(j->arg2, 0, NULL);
 	const char *dir = j->arg, *source;
-	char body[320], file[320], gdal[340], err[1024];
+	char body[320], file[600], gdal[620], err[1024], stem[256];
 	struct load_opts lo;
 	struct load_result res;
 	int fmt, rc;
@@ -114,7 +191,8 @@ static void run_upload(PGconn *c, struct db_job *j)
 	}
 	source = json_string_value(json_object_get(o, "filename"));
 	fmt = upload_format(source);
-	snprintf(file, sizeof(file), "%s/upload%s", dir, upload_formats[fmt].ext);
+	upload_stored_name(source, upload_formats[fmt].ext, stem, sizeof(stem));
+	snprintf(file, sizeof(file), "%s/%s%s", dir, stem, upload_formats[fmt].ext);
 	snprintf(gdal, sizeof(gdal), "%s%s", upload_formats[fmt].zipped ? "/vsizip/" : "", file);
 	memset(&lo, 0, sizeof(lo));
 	lo.path = gdal;
@@ -127,6 +205,7 @@ static void run_upload(PGconn *c, struct db_job *j)
 	lo.loaded_by = json_string_value(json_object_get(o, "loaded_by"));
 	lo.ledger_map = json_string_value(json_object_get(o, "ledger_map"));
 	lo.source_name = source;
+	lo.skip_invalid = json_is_true(json_object_get(o, "skip_invalid"));
 
 	if (rename(body, file)) {
 		snprintf(err, sizeof(err), "%s: cannot store the upload", source);
@@ -146,11 +225,7 @@ static void run_upload(PGconn *c, struct db_job *j)
 		str_replace_all(err, sizeof(err), dir, source);
 		db_job_error(j, upload_status(rc), err);
 	} else {
-		json_t *rep = json_pack("{s:s, s:s, s:i, s:I, s:I, s:s, s:s, s:s}", "layer", res.name,
-					"kind", lo.kind, "version", res.version, "features",
-					(json_int_t)res.feature_count, "repaired",
-					(json_int_t)res.repaired_count, "source_srs", res.source_srs,
-					"loaded_by", lo.loaded_by, "source_file", source);
+		json_t *rep = upload_report(&res, &lo, source);
 
 		j->out = rep ? json_dumps(rep, JSON_COMPACT) : NULL;
 		j->out_len = j->out ? strlen(j->out) : 0;
@@ -215,6 +290,9 @@ static void api_layer_upload(struct sw_server *s, struct http_req *r)
 	opt_arg(r, o, "s_srs");
 	opt_arg(r, o, "encoding");
 	opt_arg(r, o, "layer");
+	if (http_query(r, "skip_invalid", msg, sizeof(msg)) >= 0)
+		json_object_set_new(o, "skip_invalid",
+				    json_boolean(!msg[0] || !strcmp(msg, "1") || !strcmp(msg, "true")));
 	if (s->cfg->ledger_map[0])
 		json_object_set_new(o, "ledger_map", json_string(s->cfg->ledger_map));
 	j = db_job_new(run_upload, NULL, 0);

@@ -149,10 +149,13 @@ int ledger_fill(PGconn *c, int version_id, const char *mapping_json, char *err, 
 	PQclear(res);
 
 	/* A second statement: the first one's snapshot cannot see the rows its function made.
-	 * Counts the dates that did not parse and names at most 3 for the load report. */
+	 * Counts the dates that did not parse and names at most 3 for the load report. The join
+	 * on the version as well as the id lets the planner read only that version's partition
+	 * of features (schema/005). */
 	res = PQexecParams(c,
 		"WITH bad AS (SELECT coalesce(f.fid::text, '?') AS fid, d.key, d.value"
-		"   FROM ledger_projects lp JOIN features f ON f.id = lp.feature_id,"
+		"   FROM ledger_projects lp JOIN features f ON f.id = lp.feature_id"
+		"   AND f.layer_version_id = lp.layer_version_id,"
 		"   jsonb_each_text(lp.bad_dates) d WHERE lp.layer_version_id = $1::integer)"
 		" SELECT count(*), (SELECT string_agg(format('fid %s %s \"%s\"', fid, key, value), ', ')"
 		"   FROM (SELECT * FROM bad ORDER BY fid, key LIMIT 3) b) FROM bad",

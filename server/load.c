@@ -27,15 +27,18 @@ int load_kind_valid(const char *kind)
 	return 0;
 }
 
-/* Everything one load needs; lives on load_file's stack. Features stream into one COPY: buf
- * collects COPY text rows and is flushed every LOAD_COPY_CHUNK bytes; index_of maps the n-th row
- * sent to its feature's index in the file (rows skipped are not sent), for messages. */
+/* Everything one load needs; lives on load_file's stack. Features stream into one COPY into the
+ * staged table `stage` (the version's partition-to-be): buf collects COPY text rows and is flushed
+ * every LOAD_COPY_CHUNK bytes; index_of maps the n-th row sent to its feature's index in the file
+ * (rows skipped are not sent), for messages. r is the report being filled (never NULL). */
 struct load_ctx {
 	PGconn *conn;
 	const struct load_opts *o;
 	const char *name;
-	const struct layer_read_info *info;
+	struct layer_read_info info; /* filled by layer_read_file before the first feature */
+	struct load_result *r;
 	int version_id;
+	char stage[96];
 	long features;
 	long repaired;
 	long skipped;
@@ -46,9 +49,9 @@ struct load_ctx {
 	time_t progress_at;
 };
 
-#define LOAD_COPY_CHUNK (1 << 20)
+#define LOAD_COPY_CHUNK (64 << 10)
 #define LOAD_PROGRESS_MIN 10000
-#define LOAD_REPAIRED_LISTED 20
+#define LOAD_REPAIRED_LISTED 20 /* in the one-line summary (r->repaired) */
 
 static void one_line(char *s)
 {
@@ -110,6 +113,30 @@ static int load_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 		one_line(err);
 	}
 	return code;
+}
+
+/* Appends a feature to a report list (the first LOAD_LISTED only). */
+static void item_add(struct load_item *items, int *n, long row, long long fid, long long id,
+		     const char *reason)
+{
+	struct load_item *it;
+
+	if (*n >= LOAD_LISTED)
+		return;
+	it = &items[(*n)++];
+	it->row = row;
+	it->fid = fid;
+	it->id = id;
+	snprintf(it->reason, sizeof(it->reason), "%s", reason ? reason : "");
+	one_line(it->reason);
+}
+
+static void warning_add(struct load_result *r, const char *w)
+{
+	if (!w || !w[0] || r->warning_count >= LOAD_WARNINGS)
+		return;
+	snprintf(r->warnings[r->warning_count], sizeof(r->warnings[0]), "%s", w);
+	one_line(r->warnings[r->warning_count++]);
 }
 
 static int buf_reserve(struct load_ctx *c, size_t more)
@@ -204,7 +231,7 @@ static void thousands(long v, char *out, size_t len)
 /* At most once a second, for loads of more than LOAD_PROGRESS_MIN features. */
 static void load_progress(struct load_ctx *c, long done)
 {
-	long total = c->info ? c->info->feature_count : -1;
+	long total = c->info.feature_count;
 	char a[32], b[32];
 	time_t now;
 
@@ -236,6 +263,8 @@ static int load_feature(const struct layer_read_feature *f, void *arg, char *err
 	if (!f->wkb) {
 		if (c->o->skip_invalid) {
 			c->skipped++;
+			item_add(c->r->skipped_items, &c->r->skipped_listed, f->index + 1,
+				 (long long)f->fid, 0, "empty geometry");
 			return 0;
 		}
 		snprintf(err, errlen, "empty geometry (every feature needs one; --skip-invalid "
@@ -295,7 +324,7 @@ static void row_name(const struct load_ctx *c, long row, const char *fid, char *
 }
 
 /* Ends the COPY (aborting it with reason if not NULL); 0 if the server took every row. A failed
- * row is named from the error's "COPY features, line N" context. */
+ * row is named from the error's "COPY features_vN, line N" context. */
 static int copy_end(struct load_ctx *c, const char *reason, char *why, size_t whylen)
 {
 	PGresult *res;
@@ -324,86 +353,189 @@ static int copy_end(struct load_ctx *c, const char *reason, char *why, size_t wh
 	return reason ? -1 : rc;
 }
 
-/* Repairs the invalid geometries of the version (polygons with the 'structure' method so they
- * stay polygons), lists the first few, and refuses (or, with skip_invalid, deletes) those that
- * are empty once repaired. Returns 0 or a load_status with err set. */
-static int load_repair(struct load_ctx *c, char *listed, size_t listedlen, char *err,
-		       size_t errlen)
+static int cmp_id(const void *a, const void *b)
 {
-	static const char sql_repair[] =
-		"WITH u AS (UPDATE features SET geom = COALESCE(CASE"
-		"   WHEN GeometryType(geom) IN ('POLYGON', 'MULTIPOLYGON')"
-		"   THEN ST_MakeValid(geom, 'method=structure') ELSE ST_MakeValid(geom) END,"
-		"   ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, 4326))"
-		"  WHERE layer_version_id = $1::integer AND NOT ST_IsValid(geom)"
-		"  RETURNING id, fid, ST_IsEmpty(geom) AS empty)"
-		" SELECT id, fid, empty FROM u ORDER BY id";
-	static const char sql_rank[] =
-		"SELECT (SELECT count(*) FROM features f WHERE f.layer_version_id = $1::integer"
-		" AND f.id < $2::bigint)";
-	char vid[16], why[300], who[80], rank[24];
-	const char *p[2];
-	PGresult *res, *r2;
-	long i, n, empties = 0, listed_n = 0;
+	long long x = *(const long long *)a, y = *(const long long *)b;
 
-	snprintf(vid, sizeof(vid), "%d", c->version_id);
-	p[0] = vid;
-	res = db_exec(c->conn, sql_repair, 1, p, PGRES_TUPLES_OK, why, sizeof(why));
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_item_row(const void *a, const void *b)
+{
+	long x = ((const struct load_item *)a)->row, y = ((const struct load_item *)b)->row;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Rank (0-based position in COPY order, i.e. in id order) of each of ids[0..n) (ascending) in
+ * the staged table, into ranks[]; -1 for an id not found. One scan and sort, only when something
+ * is to be named. */
+static int stage_ranks(struct load_ctx *c, const long long *ids, int n, long *ranks, char *why,
+		       size_t whylen)
+{
+	char sql[300], *arr;
+	const char *p[1];
+	PGresult *res;
+	size_t len = 2, cap = (size_t)n * 24 + 3;
+	int i, k;
+
+	for (i = 0; i < n; i++)
+		ranks[i] = -1;
+	if (n == 0)
+		return 0;
+	arr = malloc(cap);
+	if (!arr) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	arr[0] = '{';
+	arr[1] = '\0';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(arr + len - 1, cap - len + 1, "%s%lld", i ? "," : "", ids[i]);
+	snprintf(arr + len - 1, cap - len + 1, "}");
+	snprintf(sql, sizeof(sql),
+		 "SELECT s.id, s.rn FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS rn"
+		 " FROM %s) s WHERE s.id = ANY($1::bigint[])", c->stage);
+	p[0] = arr;
+	res = db_exec(c->conn, sql, 1, p, PGRES_TUPLES_OK, why, whylen);
+	free(arr);
+	if (!res)
+		return -1;
+	for (k = 0; k < PQntuples(res); k++) {
+		long long id = atoll(PQgetvalue(res, k, 0));
+		const long long *at = bsearch(&id, ids, (size_t)n, sizeof(*ids), cmp_id);
+
+		if (at)
+			ranks[at - ids] = atol(PQgetvalue(res, k, 1));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Repairs the invalid geometries of the staged version (sw_valid false: polygons with the
+ * 'structure' method so they stay polygons), names them with PostGIS's reason in the report,
+ * and refuses (or, with skip_invalid, deletes and lists) those that are empty once repaired.
+ * Returns 0 or a load_status with err set. */
+static int load_repair(struct load_ctx *c, char *err, size_t errlen)
+{
+	struct load_result *r = c->r;
+	char sql[1200], why[300], who[80], *empties = NULL;
+	const char *p[1];
+	PGresult *res;
+	long i, n, nempty = 0, *ranks = NULL;
+	long long *ids = NULL;
+	int named = 0, rc = 0, k = 0;
+	size_t elen = 0;
+
+	snprintf(sql, sizeof(sql),
+		 "WITH bad AS (SELECT id, ST_IsValidReason(geom) AS reason FROM %s WHERE NOT sw_valid),"
+		 " u AS (UPDATE %s t SET geom = COALESCE(CASE"
+		 "   WHEN GeometryType(t.geom) IN ('POLYGON', 'MULTIPOLYGON')"
+		 "   THEN ST_MakeValid(t.geom, 'method=structure') ELSE ST_MakeValid(t.geom) END,"
+		 "   ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, 4326))"
+		 "  FROM bad WHERE t.id = bad.id"
+		 "  RETURNING t.id, t.fid, ST_IsEmpty(t.geom) AS empty, bad.reason)"
+		 " SELECT id, fid, empty, reason FROM u ORDER BY id", c->stage, c->stage);
+	res = db_exec(c->conn, sql, 0, NULL, PGRES_TUPLES_OK, why, sizeof(why));
 	if (!res)
 		return load_fail(err, errlen, LOAD_ERR_DB, "%s: cannot repair geometries: %s",
 				 c->o->path, why);
 	n = PQntuples(res);
-	listed[0] = '\0';
+	if (n == 0) {
+		PQclear(res);
+		return 0;
+	}
+
+	/* The features to name: the first LOAD_LISTED repaired ones and every empty one (the
+	 * first fails the load, or each is skipped and listed), ranked in one query. */
+	ids = calloc((size_t)n, sizeof(*ids));
+	ranks = calloc((size_t)n, sizeof(*ranks));
+	empties = malloc((size_t)n * 24 + 3);
+	if (!ids || !ranks || !empties) {
+		rc = load_fail(err, errlen, LOAD_ERR_DB, "%s: out of memory", c->o->path);
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
-		int empty = strcmp(PQgetvalue(res, i, 2), "t") == 0;
-		size_t used;
+		int empty = PQgetvalue(res, i, 2)[0] == 't';
 
-		if (empty)
-			empties++;
-		else
-			c->repaired++;
-		if ((empty && c->o->skip_invalid) || (!empty && listed_n >= LOAD_REPAIRED_LISTED))
-			continue;
-		if (empty && empties > 1)
-			continue;
-		p[1] = PQgetvalue(res, i, 0);
-		r2 = db_exec(c->conn, sql_rank, 2, p, PGRES_TUPLES_OK, why, sizeof(why));
-		if (!r2) {
-			PQclear(res);
-			return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", c->o->path, why);
-		}
-		snprintf(rank, sizeof(rank), "%s", PQgetvalue(r2, 0, 0));
-		PQclear(r2);
-		row_name(c, atol(rank), PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1), who,
-			 sizeof(who));
+		if (empty || i < LOAD_LISTED)
+			ids[named++] = atoll(PQgetvalue(res, i, 0));
+	}
+	if (stage_ranks(c, ids, named, ranks, why, sizeof(why))) {
+		rc = load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", c->o->path, why);
+		goto out;
+	}
+
+	empties[0] = '{';
+	elen = 1;
+	r->repaired[0] = '\0';
+	for (i = 0; i < n; i++) {
+		long long id = atoll(PQgetvalue(res, i, 0));
+		const char *fid = PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1);
+		const char *reason = PQgetvalue(res, i, 3);
+		int empty = PQgetvalue(res, i, 2)[0] == 't';
+		long rank = -1, row;
+
+		/* ids[] holds a subsequence of these rows, in the same (id) order */
+		while (k < named && ids[k] < id)
+			k++;
+		if (k < named && ids[k] == id)
+			rank = ranks[k];
+		row = rank >= 0 && rank < c->features ? c->index_of[rank] + 1 : -1;
+		row_name(c, rank, fid, who, sizeof(who));
 		if (empty) {
-			int rc = load_fail(err, errlen, LOAD_ERR_FILE,
-					   "%s: %s: invalid geometry that is empty once repaired "
-					   "(--skip-invalid skips such features)", c->o->path, who);
+			char because[300];
 
-			PQclear(res);
-			return rc;
+			if (!c->o->skip_invalid) {
+				rc = load_fail(err, errlen, LOAD_ERR_FILE,
+					       "%s: %s: invalid geometry (%s) that is empty once repaired "
+					       "(--skip-invalid skips such features)",
+					       c->o->path, who, reason);
+				goto out;
+			}
+			snprintf(because, sizeof(because), "invalid geometry (%s), empty once repaired",
+				 reason);
+			item_add(r->skipped_items, &r->skipped_listed, row, fid ? atoll(fid) : -1, 0,
+				 because);
+			elen += (size_t)snprintf(empties + elen, 24, "%s%lld", nempty ? "," : "", id);
+			nempty++;
+			continue;
 		}
-		used = strlen(listed);
-		snprintf(listed + used, listedlen - used, "%s%s", listed_n ? ", " : "",
-			 who + strlen("feature "));
-		listed_n++;
-	}
-	PQclear(res);
-	if (listed_n < c->repaired) {
-		size_t used = strlen(listed);
+		c->repaired++;
+		item_add(r->repaired_items, &r->repaired_listed, row, fid ? atoll(fid) : -1, id,
+			 reason);
+		if (c->repaired <= LOAD_REPAIRED_LISTED) {
+			size_t used = strlen(r->repaired);
 
-		snprintf(listed + used, listedlen - used, ", ...");
+			snprintf(r->repaired + used, sizeof(r->repaired) - used, "%s%s",
+				 c->repaired > 1 ? ", " : "", who + strlen("feature "));
+		}
 	}
-	if (empties) {
-		if (db_command(c->conn,
-			       "DELETE FROM features WHERE layer_version_id = $1::integer"
-			       " AND ST_IsEmpty(geom)", 1, p, why, sizeof(why)))
-			return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", c->o->path, why);
-		c->skipped += empties;
-		c->features -= empties;
+	if (c->repaired > LOAD_REPAIRED_LISTED) {
+		size_t used = strlen(r->repaired);
+
+		snprintf(r->repaired + used, sizeof(r->repaired) - used, ", ...");
 	}
-	return 0;
+	if (nempty) {
+		snprintf(empties + elen, 3, "}");
+		p[0] = empties;
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ANY($1::bigint[])", c->stage);
+		if (db_command(c->conn, sql, 1, p, why, sizeof(why))) {
+			rc = load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", c->o->path, why);
+			goto out;
+		}
+		c->skipped += nempty;
+		c->features -= nempty;
+		/* the ones skipped while reading came first: list them all in file order */
+		qsort(r->skipped_items, (size_t)r->skipped_listed, sizeof(r->skipped_items[0]),
+		      cmp_item_row);
+	}
+out:
+	PQclear(res);
+	free(ids);
+	free(ranks);
+	free(empties);
+	return rc;
 }
 
 static const char *path_base(const char *path)
@@ -448,25 +580,29 @@ static int load_check(const struct load_opts *o, char *name, size_t namelen, cha
 }
 
 /* The transaction's body, between BEGIN and COMMIT; returns 0 or a load_status with err set. */
-static int load_body(struct load_ctx *c, const char *name, struct load_result *r, char *err,
-		     size_t errlen)
+static int load_body(struct load_ctx *c, const char *name, char *err, size_t errlen)
 {
 	const struct load_opts *o = c->o;
+	struct load_result *r = c->r;
 	struct layer_read_opts ro = {0};
-	struct layer_read_info info;
 	struct layer_read_result rr;
-	char why[400], num[3][24], stored_code_field[256], *payload;
+	char why[400], num[3][24], stored_code_field[256], sql[256], *payload, *quoted;
 	const char *code_field = o->code_field && o->code_field[0] ? o->code_field : NULL;
 	const char *p[5];
 	PGresult *res;
 	json_t *note;
 	int layer_id, version, rc;
-	char listed[512];
 
-	/* ST_IsValid reports every defect as a NOTICE; the count is what we want, not the noise. */
-	if (db_command(c->conn, "SET LOCAL client_min_messages = warning", 0, NULL, why,
-		       sizeof(why)))
+	/* ST_IsValid reports every defect as a NOTICE; the count is what we want, not the noise.
+	 * JIT off: PostGIS functions are costed so high that the repair statement (a scan of the
+	 * rows just copied) gets compiled, which takes longer than running it. */
+	res = db_exec(c->conn,
+		      "SELECT set_config('client_min_messages', 'warning', true),"
+		      " set_config('jit', 'off', true)",
+		      0, NULL, PGRES_TUPLES_OK, why, sizeof(why));
+	if (!res)
 		return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", o->path, why);
+	PQclear(res);
 
 	/* The layer row: create it if new, then lock it so concurrent loads number versions in turn. */
 	p[0] = name;
@@ -515,41 +651,66 @@ static int load_body(struct load_ctx *c, const char *name, struct load_result *r
 	version = atoi(PQgetvalue(res, 0, 1));
 	PQclear(res);
 
+	/* The version's rows go into a fresh table without indexes (schema/005): nothing else's
+	 * indexes are touched, and ST_IsValid is worked out as the rows arrive. */
+	snprintf(num[0], sizeof(num[0]), "%d", c->version_id);
+	p[0] = num[0];
+	res = db_exec(c->conn, "SELECT sw_features_stage($1::integer)", 1, p, PGRES_TUPLES_OK, why,
+		      sizeof(why));
+	if (!res)
+		return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", o->path, why);
+	quoted = PQescapeIdentifier(c->conn, PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
+	PQclear(res);
+	if (!quoted || strlen(quoted) >= sizeof(c->stage)) {
+		PQfreemem(quoted);
+		return load_fail(err, errlen, LOAD_ERR_DB, "%s: cannot name the staged table", o->path);
+	}
+	snprintf(c->stage, sizeof(c->stage), "%s", quoted);
+	PQfreemem(quoted);
+
 	ro.path = o->path;
 	ro.layer_name = o->src_layer;
 	ro.s_srs = o->s_srs;
 	ro.encoding = o->encoding;
 	ro.code_field = code_field;
 	c->name = name;
-	c->info = &info;
-	res = db_exec(c->conn,
-		      "COPY features (layer_version_id, fid, code, props, geom) FROM STDIN", 0, NULL,
-		      PGRES_COPY_IN, why, sizeof(why));
+	/* FREEZE: the table was made in this transaction, so its rows can be written frozen (no
+	 * hint-bit rewrites or freezing by autovacuum later); nobody sees them before the commit. */
+	snprintf(sql, sizeof(sql),
+		 "COPY %s (layer_version_id, fid, code, props, geom) FROM STDIN WITH (FREEZE)",
+		 c->stage);
+	res = db_exec(c->conn, sql, 0, NULL, PGRES_COPY_IN, why, sizeof(why));
 	if (!res)
 		return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", o->path, why);
 	PQclear(res);
-	layer_read_file(&ro, load_feature, c, &info, &rr);
+	layer_read_file(&ro, load_feature, c, &c->info, &rr);
 	if (rr.code != LAYER_READ_OK) {
 		copy_end(c, "the file could not be read", why, sizeof(why));
 		return load_fail(err, errlen, LOAD_ERR_FILE, "%s: %s", o->path, rr.message);
 	}
 	if (copy_end(c, NULL, why, sizeof(why)))
 		return load_fail(err, errlen, LOAD_ERR_FILE, "%s: cannot store: %s", o->path, why);
-	load_progress(c, info.feature_count);
-	rc = load_repair(c, listed, sizeof(listed), err, errlen);
+	load_progress(c, c->info.feature_count);
+	rc = load_repair(c, err, errlen);
 	if (rc)
 		return rc;
 	if (c->features == 0)
 		return load_fail(err, errlen, LOAD_ERR_EMPTY, "%s: layer \"%s\" has no features",
-				 o->path, info.layer_name);
+				 o->path, c->info.layer_name);
+	/* Indexes built in bulk, then the table becomes the version's partition of features. */
+	res = db_exec(c->conn, "SELECT sw_features_attach($1::integer)", 1, p, PGRES_TUPLES_OK, why,
+		      sizeof(why));
+	if (!res)
+		return load_fail(err, errlen, LOAD_ERR_DB, "%s: cannot attach the version: %s",
+				 o->path, why);
+	PQclear(res);
 
 	snprintf(num[1], sizeof(num[1]), "%ld", c->features);
 	snprintf(num[2], sizeof(num[2]), "%ld", c->repaired);
-	snprintf(num[0], sizeof(num[0]), "%d", c->version_id);
 	p[0] = num[0];
 	p[1] = num[1];
 	p[2] = num[2];
-	p[3] = info.source_srs;
+	p[3] = c->info.source_srs;
 	if (db_command(c->conn,
 		       "UPDATE layer_versions SET feature_count = $2::integer,"
 		       " repaired_count = $3::integer, source_srs = $4 WHERE id = $1::integer",
@@ -564,13 +725,13 @@ static int load_body(struct load_ctx *c, const char *name, struct load_result *r
 		       3, p, why, sizeof(why)))
 		return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", o->path, why);
 
+	warning_add(r, c->info.warning);
 	/* the shoreline ledger's typed fields (project name, approval, owner,
 	 * dates, shoreline length), in the same transaction */
 	if (!strcmp(o->kind, "shoreline_project")) {
 		if (ledger_fill_file(c->conn, c->version_id, o->ledger_map, why, sizeof(why)) < 0)
 			return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", o->path, why);
-		if (why[0] && !r->warning[0])
-			snprintf(r->warning, sizeof(r->warning), "%s", why);
+		warning_add(r, why);
 	}
 
 	/* Listeners (the live feed's `layer` event) hear of it only if the transaction commits. */
@@ -588,19 +749,18 @@ static int load_body(struct load_ctx *c, const char *name, struct load_result *r
 		return load_fail(err, errlen, LOAD_ERR_DB, "%s: cannot notify: %s", o->path, why);
 	PQclear(res);
 
-	if (r) {
-		r->layer_id = layer_id;
-		r->version_id = c->version_id;
-		r->version = version;
-		r->feature_count = c->features;
-		r->repaired_count = c->repaired;
-		snprintf(r->name, sizeof(r->name), "%s", name);
-		snprintf(r->source_srs, sizeof(r->source_srs), "%s", info.source_srs);
-		snprintf(r->warning, sizeof(r->warning), "%s", info.warning);
-		snprintf(r->repaired, sizeof(r->repaired), "%s", listed);
-		r->skipped_count = c->skipped;
-		r->closed_count = info.closed_count;
-	}
+	r->layer_id = layer_id;
+	r->version_id = c->version_id;
+	r->version = version;
+	r->feature_count = c->features;
+	r->repaired_count = c->repaired;
+	r->skipped_count = c->skipped;
+	r->closed_count = c->info.closed_count;
+	r->srs_given = o->s_srs && o->s_srs[0];
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	snprintf(r->source_srs, sizeof(r->source_srs), "%s", c->info.source_srs);
+	snprintf(r->driver, sizeof(r->driver), "%s", c->info.driver);
+	snprintf(r->source_layer, sizeof(r->source_layer), "%s", c->info.layer_name);
 	return 0;
 }
 
@@ -608,28 +768,37 @@ int load_file(PGconn *conn, const struct load_opts *o, struct load_result *r, ch
 	      size_t errlen)
 {
 	struct load_ctx c = {0};
+	struct load_result *own = NULL;
 	char name[256], why[400];
 	PGresult *res;
 	int rc;
 
 	if (err && errlen)
 		err[0] = '\0';
-	if (r)
-		memset(r, 0, sizeof(*r));
+	if (!r && !(r = own = malloc(sizeof(*r))))
+		return load_fail(err, errlen, LOAD_ERR_DB, "out of memory");
+	memset(r, 0, sizeof(*r));
 	rc = load_check(o, name, sizeof(name), err, errlen);
 	if (rc)
-		return rc;
-	if (!conn || PQstatus(conn) != CONNECTION_OK)
-		return load_fail(err, errlen, LOAD_ERR_DB, "%s: no database connection", o->path);
-	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
-		return load_fail(err, errlen, LOAD_ERR_DB,
-				 "%s: the connection is busy or inside a transaction", o->path);
-	if (db_command(conn, "BEGIN", 0, NULL, why, sizeof(why)))
-		return load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", o->path, why);
+		goto out;
+	if (!conn || PQstatus(conn) != CONNECTION_OK) {
+		rc = load_fail(err, errlen, LOAD_ERR_DB, "%s: no database connection", o->path);
+		goto out;
+	}
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+		rc = load_fail(err, errlen, LOAD_ERR_DB,
+			       "%s: the connection is busy or inside a transaction", o->path);
+		goto out;
+	}
+	if (db_command(conn, "BEGIN", 0, NULL, why, sizeof(why))) {
+		rc = load_fail(err, errlen, LOAD_ERR_DB, "%s: %s", o->path, why);
+		goto out;
+	}
 
 	c.conn = conn;
 	c.o = o;
-	rc = load_body(&c, name, r, err, errlen);
+	c.r = r;
+	rc = load_body(&c, name, err, errlen);
 	free(c.buf);
 	free(c.index_of);
 	if (rc == 0) {
@@ -639,17 +808,25 @@ int load_file(PGconn *conn, const struct load_opts *o, struct load_result *r, ch
 		    strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 			db_message(conn, res, why, sizeof(why));
 			rc = load_fail(err, errlen, LOAD_ERR_DB, "%s: commit failed: %s", o->path, why);
-			if (r)
-				memset(r, 0, sizeof(*r));
 		}
 		PQclear(res);
-		return rc;
-	}
-	if (PQstatus(conn) == CONNECTION_OK)
+	} else if (PQstatus(conn) == CONNECTION_OK) {
 		PQclear(PQexecParams(conn, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0));
-	if (r)
+	}
+out:
+	if (rc)
 		memset(r, 0, sizeof(*r));
+	free(own);
 	return rc;
+}
+
+/* " (fid F)", or "" when the feature has no source fid. */
+static const char *fid_text(long long fid, char *buf, size_t len)
+{
+	if (fid < 0)
+		return "";
+	snprintf(buf, len, " (fid %lld)", fid);
+	return buf;
 }
 
 static void load_usage(FILE *out)
@@ -680,7 +857,7 @@ int load_main(const char *conninfo, const char *ledger_map, int argc, char **arg
 	};
 	struct load_opts o = {0};
 	struct load_result r;
-	char err[700];
+	char err[700], fid[32];
 	PGconn *conn;
 	int i, rc;
 
@@ -762,11 +939,31 @@ int load_main(const char *conninfo, const char *ledger_map, int argc, char **arg
 		fprintf(stderr, "shorewatch load: %s\n", err);
 		return rc == LOAD_ERR_ARG ? 2 : 1;
 	}
-	if (r.warning[0])
-		fprintf(stderr, "shorewatch load: warning: %s\n", r.warning);
-	if (r.repaired_count)
+	for (i = 0; i < r.warning_count; i++)
+		fprintf(stderr, "shorewatch load: warning: %s\n", r.warnings[i]);
+	if (r.repaired_count) {
 		fprintf(stderr, "shorewatch load: warning: %s: %ld invalid geometr%s repaired: %s\n",
 			o.path, r.repaired_count, r.repaired_count == 1 ? "y" : "ies", r.repaired);
+		for (i = 0; i < r.repaired_listed; i++)
+			fprintf(stderr, "shorewatch load:   #%ld%s (feature id %lld): %s\n",
+				r.repaired_items[i].row, fid_text(r.repaired_items[i].fid, fid,
+								  sizeof(fid)),
+				r.repaired_items[i].id, r.repaired_items[i].reason);
+		if (r.repaired_count > r.repaired_listed)
+			fprintf(stderr, "shorewatch load:   ... and %ld more\n",
+				r.repaired_count - r.repaired_listed);
+	}
+	if (r.skipped_count) {
+		fprintf(stderr, "shorewatch load: warning: %s: %ld feature%s skipped:\n", o.path,
+			r.skipped_count, r.skipped_count == 1 ? "" : "s");
+		for (i = 0; i < r.skipped_listed; i++)
+			fprintf(stderr, "shorewatch load:   #%ld%s: %s\n", r.skipped_items[i].row,
+				fid_text(r.skipped_items[i].fid, fid, sizeof(fid)),
+				r.skipped_items[i].reason);
+		if (r.skipped_count > r.skipped_listed)
+			fprintf(stderr, "shorewatch load:   ... and %ld more\n",
+				r.skipped_count - r.skipped_listed);
+	}
 	if (r.closed_count)
 		fprintf(stderr, "shorewatch load: %s: %ld closed polyline%s stored as polygon%s\n",
 			o.path, r.closed_count, r.closed_count == 1 ? "" : "s",

@@ -37,27 +37,52 @@ struct load_opts {
 				  * M features (P%)" on stderr at most once a second (the CLI) */
 };
 
-/* What a successful load made. */
+/* One feature named in a load report: repaired or skipped, and why. */
+struct load_item {
+	long row;        /* 1-based position of the feature in the file ("#row") */
+	long long fid;   /* its id in the source file, -1 if it has none */
+	long long id;    /* features.id of the stored feature; 0 if it was not stored (skipped) */
+	char reason[200]; /* repaired: PostGIS's ST_IsValidReason before the repair; skipped: why */
+};
+
+#define LOAD_LISTED 50  /* repaired and skipped features listed by name (the counts are exact) */
+#define LOAD_WARNINGS 4 /* warning lines kept */
+
+/* What a successful load made: the whole load report (the CLI prints it, POST /api/layers
+ * answers it). Plain storage, nothing to free. */
 struct load_result {
 	int layer_id;
 	int version_id;            /* layer_versions.id, now layers.current_version_id */
 	int version;               /* 1, 2, ... per layer */
-	long feature_count;
+	long feature_count;        /* features stored */
 	long repaired_count;       /* invalid geometries stored after ST_MakeValid */
-	char name[256];            /* the layer's name */
-	char source_srs[256];      /* e.g. "EPSG:4548" */
-	char warning[512];         /* "" or one line worth telling the planner */
 	long skipped_count;        /* empty/unrepairable features skipped (skip_invalid only) */
 	long closed_count;         /* DXF closed polylines stored as polygons */
+	char name[256];            /* the layer's name */
+	char source_srs[256];      /* the CRS read from, e.g. "EPSG:4548" */
+	int srs_given;             /* 1: source_srs is o->s_srs (--s-srs), 0: the file's own */
+	char driver[64];           /* GDAL driver that read the file, e.g. "ESRI Shapefile" */
+	char source_layer[256];    /* the layer of the file that was read */
 	char repaired[512];        /* the first 20 repaired features: "#3 (fid 2), #7 (fid 6), ..." */
+	int repaired_listed;       /* repaired_items[0..repaired_listed): the first LOAD_LISTED */
+	struct load_item repaired_items[LOAD_LISTED];
+	int skipped_listed;        /* skipped_items[0..skipped_listed): the first LOAD_LISTED */
+	struct load_item skipped_items[LOAD_LISTED];
+	int warning_count;         /* warnings[0..warning_count): one line each, e.g. eastings that
+				    * contradict the declared Gauss-Krueger CRS, dates the ledger
+				    * did not understand */
+	char warnings[LOAD_WARNINGS][512];
 };
 
 /* Loads o->path as a new version of layer o->name in one transaction on conn, which must be
  * connected and idle (not inside a transaction); conn stays usable afterwards. Creates the layer
- * if it is new; an existing layer must have the same kind. Features go in with one COPY; invalid
- * geometries are then repaired with ST_MakeValid, counted and listed (r->repaired); an empty
- * geometry, or one that is empty once repaired, fails the load (unless o->skip_invalid). On success fills r (may be NULL)
- * and returns 0, and on commit NOTIFY shorewatch_layer '{"layer","kind","version","features"}'.
+ * if it is new; an existing layer must have the same kind. Features go with one COPY into a fresh
+ * table (sw_features_stage, schema/005), whose invalid geometries are then repaired with
+ * ST_MakeValid, counted and listed with PostGIS's reason (r->repaired_items); an empty geometry,
+ * or one that is empty once repaired, fails the load (unless o->skip_invalid: then it is skipped
+ * and listed in r->skipped_items). The table is then indexed and attached as the version's
+ * partition of `features` (sw_features_attach). On success fills r (may be NULL) and returns 0,
+ * and on commit NOTIFY shorewatch_layer '{"layer","kind","version","features"}'.
  * On error rolls back (nothing stored), writes one line into err (naming the file, and the
  * feature "#index (fid F)" when one is to blame) and returns a negative load_status.
  * Blocks on the database: call it from a database worker thread, never the lws service thread. */

@@ -265,13 +265,19 @@ test('OGC items: GeoJSON, paging, bbox, single features', logOnFailure(() => sta
   assert.equal(mz1.properties.说明, '演示数据 demo data');
 
   // bad requests
-  for (const q of ['limit=0', 'limit=10001', 'limit=abc', 'offset=-1', 'bbox=1,2,3', 'bbox=a,b,c,d',
+  for (const q of ['limit=0', 'limit=-5', 'limit=abc', 'offset=-1', 'bbox=1,2,3', 'bbox=a,b,c,d',
     'bbox=117.3,29,117.1,29.5', 'bbox=1,2,3,4,5', 'datetime=yesterday', 'datetime=2026-01-01T00:00:00',
     'datetime=../..', 'bbox-crs=EPSG:3857&bbox=1,2,3,4']) {
     const x = await get(`/collections/t_zones/items?${q}`);
     assert.equal(x.status, 400, `${q}: ${x.text}`);
   }
   assert.equal((await get('/collections/t_zones/items?limit=10000')).status, 200);
+  // over the maximum is not an error (OGC API - Features /req/core/fc-limit-response-1): the
+  // maximum is used, and the links say so
+  const big = await get('/collections/t_zones/items?limit=10001');
+  assert.equal(big.status, 200);
+  assert.equal(big.json.numberReturned, 3);
+  assert.match(link(big.json, 'self').href, /[?&]limit=10000(&|$)/);
   assert.equal((await get('/collections/no_such_layer/items')).status, 404);
   assert.equal((await get('/collections/t_zones/items', null)).status, 401);
   assert.equal((await get(`/collections/t_zones/items/${d.id}`, null)).status, 401);
@@ -304,6 +310,89 @@ test('OGC items: datetime selects the version current at that time', logOnFailur
   const p2 = (await get(local(link(p.json, 'next').href))).json;
   assert.equal(p2.numberMatched, 3);
   assert.ok(['A', 'B', 'C'].includes(p2.features[0].properties.code));
+}));
+
+// What QGIS's OAPIF provider (and GDAL's OAPIF driver) read, in the order they read it, with the
+// headers QGIS sends.
+test('what QGIS\'s OAPIF provider needs: links, conformance, collections, items', logOnFailure(() => stack, async () => {
+  const qgis = (p, accept = 'application/json') => fetch(stack.http + p, {
+    headers: { Accept: accept, Authorization: `Bearer ${token}`, 'User-Agent': 'Mozilla/5.0 QGIS/33400/Linux' },
+  });
+  // the landing page: data, conformance and an OpenAPI 3.0 service-desc, absolute hrefs
+  const lr = await qgis('/');
+  assert.equal(lr.status, 200);
+  assert.match(lr.headers.get('content-type'), /^application\/json/);
+  const landing = await lr.json();
+  const want = { data: 'application/json', conformance: 'application/json',
+    'service-desc': 'application/vnd.oai.openapi+json;version=3.0' };
+  for (const [rel, type] of Object.entries(want)) {
+    const l = link(landing, rel);
+    assert.ok(l, `landing page link rel=${rel}`);
+    assert.equal(l.type, type, rel);
+    assert.ok(l.href.startsWith(`${stack.http}/`), `${rel}: an absolute href`);
+    const r = await qgis(local(l.href), rel === 'service-desc' ? type : 'application/json');
+    assert.equal(r.status, 200, `${rel}: ${l.href}`);
+  }
+  // the API definition: the items path with its limit (QGIS takes its page size from the maximum)
+  const api = await (await qgis('/api', want['service-desc'])).json();
+  const items = api.paths['/collections/{collectionId}/items'].get;
+  const limitRef = items.parameters.find((x) => x.$ref === '#/components/parameters/limit');
+  assert.ok(limitRef, 'the items path lists limit');
+  assert.deepEqual([api.components.parameters.limit.name, api.components.parameters.limit.in], ['limit', 'query']);
+  assert.ok(items.responses['200'].content['application/geo+json']);
+  // conformance: core and GeoJSON (what QGIS checks before paging), plus OpenAPI 3.0
+  const conf = await (await qgis('/conformance')).json();
+  for (const c of ['core', 'geojson', 'oas30']) {
+    assert.ok(conf.conformsTo.includes(`http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/${c}`), c);
+  }
+  // every collection: id, title, itemType, a CRS84 extent (spatial and temporal), crs, items link
+  const cr = await qgis('/collections');
+  assert.match(cr.headers.get('content-type'), /^application\/json/);
+  const colls = (await cr.json()).collections;
+  assert.ok(colls.length >= 8);
+  for (const c of colls) {
+    assert.equal(typeof c.id, 'string');
+    assert.equal(typeof c.title, 'string');
+    assert.equal(c.itemType, 'feature');
+    assert.deepEqual(c.crs, [CRS84], c.id);
+    assert.equal(c.extent.spatial.crs, CRS84);
+    assert.equal(c.extent.spatial.bbox.length, 1);
+    const [w, s, e, n] = c.extent.spatial.bbox[0];
+    assert.ok(w <= e && s <= n && w >= -180 && e <= 180 && s >= -90 && n <= 90, `${c.id}: ${c.extent.spatial.bbox}`);
+    assert.ok(Array.isArray(c.extent.temporal.interval[0]));
+    assert.equal(link(c, 'items').type, 'application/geo+json');
+  }
+  // items as QGIS pages them: GeoJSON with numberMatched/numberReturned and next links to the end
+  const seen = [];
+  let next = '/collections/demo_parking/items?limit=2';
+  let pages = 0;
+  while (next) {
+    const r = await qgis(next, 'application/geo+json, application/json');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /^application\/geo\+json/);
+    const fc = await r.json();
+    assert.equal(fc.type, 'FeatureCollection');
+    assert.ok(Number.isInteger(fc.numberMatched) && Number.isInteger(fc.numberReturned));
+    assert.equal(fc.numberReturned, fc.features.length);
+    for (const f of fc.features) {
+      assert.ok(Number.isInteger(f.id));
+      assert.ok(['Point', 'MultiPoint', 'Polygon', 'MultiPolygon'].includes(f.geometry.type), f.geometry.type);
+      seen.push(f.id);
+    }
+    const nl = link(fc, 'next');
+    if (nl) assert.equal(nl.type, 'application/geo+json');
+    next = nl ? local(nl.href) : null;
+    pages++;
+    assert.ok(pages < 20);
+  }
+  const total = (await get('/collections/demo_parking/items')).json.numberMatched;
+  assert.equal(seen.length, total);
+  assert.equal(new Set(seen).size, total, 'paging neither repeats nor skips');
+  assert.ok(pages >= 2);
+  // one feature by its id
+  const one = await qgis(`/collections/demo_parking/items/${seen[0]}`, 'application/geo+json, application/json');
+  assert.equal(one.status, 200);
+  assert.match(one.headers.get('content-type'), /^application\/geo\+json/);
 }));
 
 // GDAL's OAPIF driver follows the same conventions as QGIS's OAPIF provider: if GDAL lists the

@@ -200,3 +200,27 @@ test('a bad mapping is rejected with a clear message', logOnFailure(() => stack,
   // the rows of the last good fill are untouched
   assert.equal((await ledger()).长河一号码头.owner, '景德镇港务公司');
 }));
+
+test('ledger rows point at their feature by (version, id); deleting a version takes both along', logOnFailure(() => stack, async () => {
+  // features is partitioned by version (schema/005): the key the ledger refers to is the pair
+  const fk = await stack.sql(`SELECT pg_get_constraintdef(oid) AS d FROM pg_constraint
+    WHERE conrelid = 'ledger_projects'::regclass AND contype = 'f' ORDER BY 1`);
+  assert.ok(fk.some((r) => r.d === 'FOREIGN KEY (layer_version_id, feature_id) REFERENCES features(layer_version_id, id) ON DELETE CASCADE'),
+    JSON.stringify(fk));
+  // a ledger row naming a feature of another version is refused
+  const river = (await stack.sql(`SELECT f.id FROM features f JOIN layers l ON f.layer_version_id = l.current_version_id
+    WHERE l.name = 't_river'`))[0].id;
+  await assert.rejects(stack.sql('INSERT INTO ledger_projects (feature_id, layer_version_id) VALUES ($1, $2)', [river, vid]),
+    /foreign key/);
+  // version 2 of the projects, then version 1 deleted: its features and ledger rows go, version 2's stay
+  const { stdout } = await stack.cli(['load', '--kind', 'shoreline_project', '--name', 't_shore', path.join(dir, 'projects.geojson')]);
+  assert.match(stdout, /^layer t_shore version 2: 4 features/);
+  const vid2 = (await stack.sql("SELECT current_version_id AS v FROM layers WHERE name = 't_shore'"))[0].v;
+  const count = async (v) => (await stack.sql(`SELECT (SELECT count(*)::int FROM features WHERE layer_version_id = $1) AS f,
+    (SELECT count(*)::int FROM ledger_projects WHERE layer_version_id = $1) AS lp`, [v]))[0];
+  assert.deepEqual(await count(vid), { f: 4, lp: 4 });
+  await stack.sql('DELETE FROM layer_versions WHERE id = $1', [vid]);
+  assert.deepEqual(await count(vid), { f: 0, lp: 0 });
+  assert.deepEqual(await count(vid2), { f: 4, lp: 4 });
+  assert.equal((await stack.sql("SELECT count(*)::int AS n FROM ledger_current WHERE layer = 't_shore'"))[0].n, 4);
+}));

@@ -1,4 +1,5 @@
-// loader.test.mjs -- `shorewatch load` per format, CRS and encoding; validity; rejection paths (all or nothing).
+// loader.test.mjs -- `shorewatch load` per format, CRS and encoding; validity; rejection paths (all or nothing);
+// the per-version partitions of features (schema/005), concurrent loads, and data migrating from the old layout.
 //
 // Every fixture is made here by ogr2ogr (or python3's zipfile) from one small GeoJSON with Chinese attributes
 // near Jingdezhen. Stored coordinates are compared with GDAL's own reprojection of the same fixture to
@@ -10,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startStack, logOnFailure } from '../lib/stack.mjs';
+import pg from 'pg';
+import { startStack, logOnFailure, ROOT } from '../lib/stack.mjs';
 
 const execFileP = promisify(execFile);
 const TOL = 1e-8;
@@ -232,6 +234,10 @@ check('an invalid (bow-tie) polygon is repaired and reported by feature', async 
   const { stdout, stderr } = await load(['--kind', 'mining_zone', '--name', 'bowtie', p('bowtie.geojson')]);
   assert.match(stdout, /^layer bowtie version 1: 2 features \(1 repaired\)$/m);
   assert.match(stderr, /warning: .*bowtie\.geojson: 1 invalid geometry repaired: #2 \(fid 1\)/);
+  // and why, with the stored feature's id
+  const why = /^shorewatch load: {3}#2 \(fid 1\) \(feature id (\d+)\): Self-intersection\[117\.205 29\.305\]$/m.exec(stderr);
+  assert.ok(why, stderr);
+  assert.equal((await stack.sql('SELECT props->>\'名称\' AS n FROM features WHERE id = $1', [why[1]]))[0].n, '蝴蝶结');
   const rows = await stored('bowtie');
   assert.equal(rows[1].type, 'MULTIPOLYGON');
   const v = await stack.sql(`SELECT bool_and(ST_IsValid(geom)) AS ok FROM features f JOIN layers l
@@ -264,4 +270,138 @@ check('a truncated file: a clear error and nothing stored', async () => {
   assert.equal(err.trim().split('\n').length, 1);
   assert.equal((await stack.sql('SELECT count(*)::int AS n FROM layers WHERE name = $1', ['trunc']))[0].n, 0);
   assert.equal((await stack.sql('SELECT count(*)::int AS n FROM features'))[0].n, before);
+  // nor a staged table: it was made in the transaction that rolled back
+  assert.deepEqual(await stack.sql(`SELECT relname FROM pg_class WHERE relname ~ '^features_v[0-9]+$'
+    AND relkind = 'r' AND NOT relispartition`), []);
+});
+
+// schema/005: features is LIST-partitioned by layer_version_id, a partition per loaded version.
+check('each load is its own indexed partition of features; ids stay unique across versions', async () => {
+  const versions = [];
+  for (let i = 0; i < 2; i++) {
+    const { stdout } = await load(['--kind', 'mining_zone', '--name', 'parts', '--code-field', '编号', p('src.geojson')]);
+    assert.match(stdout, new RegExp(`^layer parts version ${i + 1}: 3 features`));
+    versions.push((await stack.sql("SELECT current_version_id AS v FROM layers WHERE name = 'parts'"))[0].v);
+  }
+  for (const v of versions) {
+    const part = await stack.sql(`SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) AS bound,
+        (SELECT array_agg(pg_get_indexdef(i.indexrelid) ORDER BY 1) FROM pg_index i WHERE i.indrelid = c.oid) AS idx,
+        (SELECT count(*)::int FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS cols
+      FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+      WHERE h.inhparent = 'features'::regclass AND c.relname = $1`, [`features_v${v}`]);
+    assert.equal(part.length, 1, `features_v${v} is a partition of features`);
+    assert.equal(part[0].bound, `FOR VALUES IN (${v})`);
+    assert.equal(part[0].cols, 6, 'the staging column sw_valid is gone');
+    assert.ok(part[0].idx.some((d) => /USING gist \(geom\)/.test(d)), part[0].idx.join('; '));
+    assert.ok(part[0].idx.some((d) => /UNIQUE INDEX .* \(id, layer_version_id\)/.test(d)), part[0].idx.join('; '));
+  }
+  const ids = await stack.sql('SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM features');
+  assert.equal(ids[0].n, ids[0].d, 'features.id is unique across all versions');
+  // the usual read of the current features, and a plan that reads only the current partition
+  const cur = await stack.sql(`SELECT f.id, f.code, f.props, f.geom FROM features f
+    JOIN layers l ON f.layer_version_id = l.current_version_id WHERE l.name = 'parts' ORDER BY f.id`);
+  assert.deepEqual(cur.map((r) => r.code), ['A1', 'B2', 'C3']);
+  const plan = (await stack.sql(`EXPLAIN (COSTS OFF) SELECT count(*) FROM features WHERE layer_version_id = $1`,
+    [versions[1]])).map((r) => r['QUERY PLAN']).join('\n');
+  assert.match(plan, new RegExp(`features_v${versions[1]}`));
+  assert.doesNotMatch(plan, new RegExp(`features_v${versions[0]}\\b`));
+  // an older version keeps its rows and stays queryable
+  assert.equal((await stack.sql('SELECT count(*)::int AS n FROM features WHERE layer_version_id = $1', [versions[0]]))[0].n, 3);
+});
+
+check('the join of features to the layers\' current versions reads only those versions', async () => {
+  // two versions of a 20,000-polygon layer: reading every version would read the old one too
+  const n = 20000;
+  fs.writeFileSync(p('many.geojson'), collection(Array.from({ length: n }, (_, i) =>
+    feature({ 编号: `M${i}` }, { type: 'Polygon', coordinates: [square(117 + (i % 150) * 0.002, 29 + Math.floor(i / 150) * 0.002, 0.001)] }))));
+  const vs = [];
+  for (let i = 0; i < 2; i++) {
+    await load(['--kind', 'river', '--name', 'many', p('many.geojson')]);
+    vs.push((await stack.sql("SELECT current_version_id AS v FROM layers WHERE name = 'many'"))[0].v);
+  }
+  await stack.sql('ANALYZE features'); // autovacuum's job, done now
+  // as the alerts engine reads its zones: the current features of the layers of some kinds
+  const sql = `SELECT f.id, f.code, f.props, f.geom FROM features f JOIN layers l ON f.layer_version_id = l.current_version_id
+    WHERE l.kind IN ('river', 'parking')`;
+  const plan = (await stack.sql(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${sql}`)).map((r) => r['QUERY PLAN']).join('\n');
+  assert.match(plan, /Nested Loop/, plan);
+  assert.match(plan, new RegExp(`on features_v${vs[0]} .*\\(never executed\\)`), plan);
+  assert.match(plan, new RegExp(`on features_v${vs[1]} .*rows=${n} loops=1`), plan);
+  assert.equal((await stack.sql(`SELECT count(*)::int AS c FROM (${sql}) q`))[0].c, n);
+});
+
+check('loads at the same time each get their version (no deadlock between attaches)', async () => {
+  // two rounds of four: two layers of zones and two shoreline layers (whose ledger rows reference
+  // the partition being attached), the second round making version 2 of each
+  const jobs = [['mining_zone', 'together_a'], ['protection', 'together_b'],
+    ['shoreline_project', 'together_c'], ['shoreline_project', 'together_d']];
+  for (const round of [1, 2]) {
+    const out = await Promise.all(jobs.map(([kind, name]) => load(['--kind', kind, '--name', name, p('src.geojson')])));
+    out.forEach((o, i) => assert.match(o.stdout, new RegExp(`^layer ${jobs[i][1]} version ${round}: 3 features`)));
+  }
+  const rows = await stack.sql(`SELECT l.name, count(f.id)::int AS n, count(lp.feature_id)::int AS ledger
+    FROM layers l JOIN features f ON f.layer_version_id = l.current_version_id
+    LEFT JOIN ledger_projects lp ON lp.feature_id = f.id
+    WHERE l.name LIKE 'together_%' GROUP BY 1 ORDER BY 1`);
+  assert.deepEqual(rows, [{ name: 'together_a', n: 3, ledger: 0 }, { name: 'together_b', n: 3, ledger: 0 },
+    { name: 'together_c', n: 3, ledger: 3 }, { name: 'together_d', n: 3, ledger: 3 }]);
+});
+
+check('rows stored before 005 move into per-version partitions, ids and ledger rows kept', async () => {
+  // a second database with migrations 001-004 only, filled the way the old loader did
+  const db = `old_layout_${process.pid}`;
+  await stack.sql(`CREATE DATABASE ${db}`);
+  const conninfo = stack.db.replace(/dbname=\S+/, `dbname=${db}`);
+  const old = path.join(dir, 'schema_001_004');
+  fs.mkdirSync(old, { recursive: true });
+  for (const f of fs.readdirSync(path.join(ROOT, 'schema'))) {
+    if (/^00[1-4]_.*\.sql$/.test(f)) fs.copyFileSync(path.join(ROOT, 'schema', f), path.join(old, f));
+  }
+  const env = { SHOREWATCH_DB: conninfo };
+  await stack.cli(['migrate'], { env: { ...env, SHOREWATCH_SCHEMA_DIR: old } });
+  const c = new pg.Client({ host: `${stack.pgDir}/run`, port: stack.pgPort, user: 'postgres', database: db });
+  await c.connect();
+  try {
+    const q = async (sql, params) => (await c.query(sql, params)).rows;
+    assert.equal((await q("SELECT count(*)::int AS n FROM pg_partitioned_table WHERE partrelid = 'features'::regclass"))[0].n, 0);
+    await q(`WITH l AS (INSERT INTO layers (name, kind) VALUES ('old_shore', 'shoreline_project') RETURNING id)
+      INSERT INTO layer_versions (layer_id, version) SELECT id, v FROM l, generate_series(1, 2) v`);
+    await q(`INSERT INTO features (layer_version_id, fid, code, props, geom)
+      SELECT lv.id, i, 'P' || i, jsonb_build_object('项目名称', '码头' || i, '批复日期', '2021-05-0' || i),
+        ST_MakeEnvelope(117.1 + i * 0.01, 29.3, 117.105 + i * 0.01, 29.305, 4326)
+      FROM layer_versions lv, generate_series(1, 3) i`);
+    await q("UPDATE layers SET current_version_id = (SELECT max(id) FROM layer_versions) WHERE name = 'old_shore'");
+    for (const { id } of await q('SELECT id FROM layer_versions')) await q('SELECT sw_ledger_fill($1, NULL)', [id]);
+    const before = await q(`SELECT f.id, f.layer_version_id AS v, f.code, lp.project_name, lp.approved_on::text AS d
+      FROM features f JOIN ledger_projects lp ON lp.feature_id = f.id ORDER BY f.id`);
+    assert.equal(before.length, 6);
+
+    const { stdout } = await stack.cli(['migrate'], { env });
+    assert.match(stdout, /migrations applied/);
+    const after = await q(`SELECT f.id, f.layer_version_id AS v, f.code, lp.project_name, lp.approved_on::text AS d
+      FROM features f JOIN ledger_projects lp ON lp.feature_id = f.id AND lp.layer_version_id = f.layer_version_id
+      ORDER BY f.id`);
+    assert.deepEqual(after, before);
+    const parts = await q(`SELECT c.relname FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+      WHERE h.inhparent = 'features'::regclass ORDER BY 1`);
+    assert.deepEqual(parts.map((r) => r.relname), ['features_v1', 'features_v2']);
+    assert.equal((await q('SELECT count(*)::int AS n FROM ledger_current'))[0].n, 3);
+    // a new load into the migrated database: a new partition, ids after the old ones
+    const file = path.join(dir, 'old_shore.geojson');
+    fs.writeFileSync(file, collection([feature({ 项目名称: '新码头' }, { type: 'Polygon', coordinates: [square(117.2, 29.3)] })]));
+    const l = await stack.cli(['load', '--kind', 'shoreline_project', '--name', 'old_shore', file], { env });
+    assert.match(l.stdout, /^layer old_shore version 3: 1 feature /);
+    const fresh = await q(`SELECT f.id, lp.project_name FROM features f JOIN layers l ON f.layer_version_id = l.current_version_id
+      JOIN ledger_projects lp ON lp.feature_id = f.id WHERE l.name = 'old_shore'`);
+    assert.equal(fresh.length, 1);
+    assert.ok(Number(fresh[0].id) > Math.max(...before.map((r) => Number(r.id))), 'the id sequence goes on');
+    assert.equal(fresh[0].project_name, '新码头');
+    // deleting a layer still takes its features and ledger rows along
+    await q("UPDATE layers SET current_version_id = NULL WHERE name = 'old_shore'");
+    await q("DELETE FROM layers WHERE name = 'old_shore'");
+    assert.deepEqual(await q('SELECT (SELECT count(*)::int FROM features) AS f, (SELECT count(*)::int FROM ledger_projects) AS lp'),
+      [{ f: 0, lp: 0 }]);
+  } finally {
+    await c.end();
+  }
 });

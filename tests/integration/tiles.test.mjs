@@ -240,3 +240,77 @@ t('a new version of the layer shows in the next tiles (within ~1 s) with a new E
   assert.equal(tj.status, 200);
   assert.ok(tj.json.bounds[2] - tj.json.bounds[0] < 0.01, `bounds of one zone: ${tj.json.bounds}`);
 });
+
+/** lon/lat of EPSG:3857 metres. */
+function lonLat(x, y) {
+  const R = 6378137;
+  return [(x / R) * (180 / Math.PI), (2 * Math.atan(Math.exp(y / R)) - Math.PI / 2) * (180 / Math.PI)];
+}
+
+t('low zooms leave out features smaller than a pixel; points, lines and big areas stay; high zooms keep all', async () => {
+  // 30 squares 40 m wide (under a z10 pixel, 153 m; 8 pixels at z15), one 2 km square, a 1.5 km
+  // line of no width, and a point, near 117.3 E 29.5 N
+  const sq = (lon, lat, d) => ({ type: 'Polygon', coordinates: [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]] });
+  const features = [];
+  for (let i = 0; i < 30; i++) {
+    features.push({ type: 'Feature', properties: { code: `T${i}`, 名称: `小块${i}` }, geometry: sq(117.30 + (i % 6) * 0.002, 29.50 + Math.floor(i / 6) * 0.002, 0.0004) });
+  }
+  features.push({ type: 'Feature', properties: { code: 'BIG', 名称: '大块' }, geometry: sq(117.33, 29.50, 0.02) });
+  features.push({ type: 'Feature', properties: { code: 'LINE', 名称: '线' }, geometry: { type: 'LineString', coordinates: [[117.30, 29.53], [117.315, 29.53]] } });
+  features.push({ type: 'Feature', properties: { code: 'PT', 名称: '点' }, geometry: { type: 'Point', coordinates: [117.31, 29.49] } });
+  const file = path.join(tmp, 'tiny.geojson');
+  fs.writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features }));
+  await stack.cli(['load', '--kind', 'function_zone', '--name', 'tiny', '--code-field', 'code', file]);
+
+  const codesIn = async (z, lon, lat) => {
+    const { x, y } = tileOf(lon, lat, z);
+    const r = await getTile(`/tiles/tiny/${z}/${x}/${y}.mvt`);
+    assert.equal(r.status, 200);
+    const { layers, text } = await decode(r.bytes, z, x, y);
+    return { codes: (layers.tiny || []).map((f) => f.code).sort(), text };
+  };
+  // z10: one tile holds them all (117.3-117.35 E, 29.49-29.53 N)
+  assert.deepEqual((await codesIn(10, 117.31, 29.51)).codes, ['BIG', 'LINE', 'PT']);
+  // z15: a small square is 8 pixels wide, and there
+  const z15 = await codesIn(15, 117.3002, 29.5002);
+  assert.ok(z15.codes.includes('T0'), z15.text);
+  // and every source feature is in some z15 tile: none is lost for good
+  const seen = new Set();
+  for (const f of features) {
+    const [lon, lat] = f.geometry.type === 'Point' ? f.geometry.coordinates
+      : f.geometry.type === 'LineString' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+    for (const c of (await codesIn(15, lon + 1e-6, lat + 1e-6)).codes) seen.add(c);
+  }
+  assert.equal(seen.size, features.length);
+});
+
+t('a large polygon is simplified for a low-zoom tile without leaving the shape', async () => {
+  // a 2,000-vertex circle of radius 400 m in Web Mercator metres around 117.25 E 29.45 N
+  const [cx, cy] = mercator(117.25, 29.45);
+  const r = 400;
+  const ring = [];
+  for (let i = 0; i < 2000; i++) {
+    const a = (2 * Math.PI * i) / 2000;
+    ring.push(lonLat(cx + r * Math.cos(a), cy + r * Math.sin(a)));
+  }
+  ring.push(ring[0]);
+  const file = path.join(tmp, 'circle.geojson');
+  fs.writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features: [
+    { type: 'Feature', properties: { 名称: '圆' }, geometry: { type: 'Polygon', coordinates: [ring] } }] }));
+  await stack.cli(['load', '--kind', 'function_zone', '--name', 'circle', file]);
+  const z = 12;
+  const { x, y } = tileOf(117.25, 29.45, z);
+  const tile = await getTile(`/tiles/circle/${z}/${x}/${y}.mvt`);
+  assert.equal(tile.status, 200);
+  const { layers, text } = await decode(tile.bytes, z, x, y);
+  assert.equal(layers.circle?.length, 1, text);
+  const [f] = layers.circle;
+  assert.equal(f['名称'], '圆');
+  const unit = (2 * 20037508.342789244) / 2 ** z / 4096; // metres per tile unit, 2.4 m at z12
+  const inTile = f.xy.filter(([px, py]) => Math.abs(Math.hypot(px - cx, py - cy) - r) < r / 2);
+  assert.ok(inTile.length > 20 && inTile.length < 1000, `${f.xy.length} vertices: simplified but still round`);
+  for (const [px, py] of inTile) {
+    const d = Math.hypot(px - cx, py - cy);
+    assert.ok(Math.abs(d - r) < 1.5 * unit, `vertex ${px},${py} is ${(d - r).toFixed(2)} m off the circle`);
+  }
+});

@@ -29,6 +29,16 @@ const BAD = fc([
   { type: 'Feature', properties: { code: 'B1', 名称: '好' }, geometry: square(116.30, 29.70) },
   { type: 'Feature', properties: { code: 'B2', 名称: '空' }, geometry: { type: 'Polygon', coordinates: [] } },
 ]);
+// For the report: a square, a bow tie (repaired), an empty geometry and a ring with too few points
+// (both skipped when asked to), then another square.
+const BOWTIE = { type: 'Polygon', coordinates: [[[116.5, 29.7], [116.51, 29.71], [116.51, 29.7], [116.5, 29.71], [116.5, 29.7]]] };
+const MIXED = fc([
+  { type: 'Feature', properties: { 名称: '一' }, geometry: square(116.40, 29.70) },
+  { type: 'Feature', properties: { 名称: '二' }, geometry: BOWTIE },
+  { type: 'Feature', properties: { 名称: '三' }, geometry: null },
+  { type: 'Feature', properties: { 名称: '四' }, geometry: { type: 'Polygon', coordinates: [[[116.6, 29.7], [116.61, 29.7], [116.6, 29.7]]] } },
+  { type: 'Feature', properties: { 名称: '五' }, geometry: square(116.42, 29.70) },
+]);
 
 /** POST the bytes of FILE (a fixture name) as an upload with the query QS. */
 async function upload(file, qs, tok = token) {
@@ -55,6 +65,28 @@ before(async () => {
 
   fs.writeFileSync(path.join(dir, '可采区.geojson'), GOOD);
   fs.writeFileSync(path.join(dir, 'bad.geojson'), BAD);
+  fs.writeFileSync(path.join(dir, 'mixed.geojson'), MIXED);
+  // Gauss-Krueger eastings of zone 39 with the zone number (EPSG:4527) in a shapefile whose .prj
+  // declares zone 40 (EPSG:4528): the load goes through (the planner may mean it) with a warning.
+  // (Declared without the zone number the eastings would not reproject at all; loader.test.mjs.)
+  const gkDir = path.join(dir, 'gk');
+  fs.mkdirSync(gkDir);
+  await execFileP('ogr2ogr', ['-f', 'ESRI Shapefile', '-t_srs', 'EPSG:4527', '-lco', 'ENCODING=UTF-8',
+    path.join(gkDir, 'gk.shp'), path.join(dir, '可采区.geojson')]);
+  const prj = (await execFileP('gdalsrsinfo', ['-o', 'wkt_esri', 'EPSG:4528'])).stdout.trim();
+  fs.writeFileSync(path.join(gkDir, 'gk.prj'), prj);
+  await execFileP('python3', ['-c', `
+import sys, zipfile, os
+src, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(out, 'w') as z:
+    for f in sorted(os.listdir(src)):
+        z.write(os.path.join(src, f), f)
+`, gkDir, path.join(dir, 'gk.zip')]);
+  // A DXF (no CRS of its own) whose closed polylines become polygons.
+  await execFileP('ogr2ogr', ['-f', 'GeoJSON', '-t_srs', 'EPSG:4548', path.join(dir, 'good_4548.geojson'),
+    path.join(dir, '可采区.geojson')]);
+  await execFileP('ogr2ogr', ['-f', 'DXF', '-nlt', 'LINESTRING', path.join(dir, 'zones.dxf'),
+    path.join(dir, 'good_4548.geojson')]);
   fs.writeFileSync(path.join(dir, 'big.geojson'), ' '.repeat(UPLOAD_MAX + 1) + GOOD);
   // A GBK shapefile (with a .cpg), zipped the way planners mail them.
   const shpDir = path.join(dir, 'shp');
@@ -122,6 +154,72 @@ test('a zipped GBK shapefile keeps its Chinese text; versions show who and which
   assert.equal(v.status, 200);
   assert.deepEqual(v.json.map((x) => [x.version, x.loaded_by, x.source_file]),
     [[2, 'admin', 'parks.zip'], [1, 'admin', 'parks.zip']]);
+  assert.deepEqual(uploadDirs(), []);
+}));
+
+test('the load report: repaired and skipped features by row and reason, the CRS used', logOnFailure(() => stack, async () => {
+  // without skip_invalid the empty geometry refuses the whole file
+  const refused = await upload('mixed.geojson', { kind: 'no_mining', name: 'up_mixed' });
+  assert.equal(refused.status, 400, refused.text);
+  assert.match(refused.json.error, /^mixed\.geojson: feature #3 \(fid 2\): empty geometry/);
+  assert.equal((await layerRows('up_mixed'))[0].n, 0);
+
+  const r = await upload('mixed.geojson', { kind: 'no_mining', name: 'up_mixed', skip_invalid: '1' });
+  assert.equal(r.status, 201, r.text);
+  const rep = r.json;
+  assert.deepEqual(
+    { layer: rep.layer, kind: rep.kind, version: rep.version, features: rep.features, repaired: rep.repaired,
+      skipped: rep.skipped, closed_polylines: rep.closed_polylines, skip_invalid: rep.skip_invalid,
+      srs_from: rep.srs_from, driver: rep.driver, source_layer: rep.source_layer, warnings: rep.warnings },
+    { layer: 'up_mixed', kind: 'no_mining', version: 1, features: 3, repaired: 1, skipped: 2, closed_polylines: 0,
+      skip_invalid: true, srs_from: 'file', driver: 'GeoJSON', source_layer: 'mixed', warnings: [] });
+  assert.equal(rep.source_srs, 'EPSG:4326');
+  // the repaired bow tie: its row in the file, source fid, stored feature id, PostGIS's reason
+  assert.equal(rep.repaired_features.length, 1);
+  const [fixed] = rep.repaired_features;
+  assert.deepEqual({ row: fixed.row, fid: fixed.fid, reason: fixed.reason },
+    { row: 2, fid: 1, reason: 'Self-intersection[116.505 29.705]' });
+  const stored = await stack.sql('SELECT props->>\'名称\' AS name, GeometryType(geom) AS type, ST_IsValid(geom) AS ok'
+    + ' FROM features WHERE id = $1', [fixed.id]);
+  assert.deepEqual(stored, [{ name: '二', type: 'MULTIPOLYGON', ok: true }]);
+  // skipped: the empty one (read as such) and the degenerate ring (empty once repaired)
+  assert.deepEqual(rep.skipped_features.map((x) => [x.row, x.fid]), [[3, 2], [4, 3]]);
+  assert.equal(rep.skipped_features[0].reason, 'empty geometry');
+  assert.match(rep.skipped_features[1].reason, /^invalid geometry \(.+\), empty once repaired$/);
+  assert.ok(rep.skipped_features.every((x) => x.id === undefined), 'skipped features have no stored id');
+  const names = await stack.sql("SELECT f.props->>'名称' AS n FROM features f JOIN layers l"
+    + " ON f.layer_version_id = l.current_version_id WHERE l.name = 'up_mixed' ORDER BY f.id");
+  assert.deepEqual(names.map((x) => x.n), ['一', '二', '五']);
+  const v = (await stack.api('GET', '/api/layers/up_mixed/versions', null, token)).json;
+  assert.deepEqual([v[0].features, v[0].repaired], [3, 1]);
+  assert.deepEqual(uploadDirs(), []);
+}));
+
+test('the load report: a CRS that contradicts the eastings is a warning; DXF polylines closed', logOnFailure(() => stack, async () => {
+  const gk = await upload('gk.zip', { kind: 'mining_zone', name: 'up_gk' });
+  assert.equal(gk.status, 201, gk.text);
+  assert.equal(gk.json.source_srs, 'EPSG:4528');
+  assert.equal(gk.json.srs_from, 'file');
+  assert.equal(gk.json.features, 2);
+  assert.equal(gk.json.warnings.length, 1, JSON.stringify(gk.json.warnings));
+  assert.match(gk.json.warnings[0], /^eastings 39\d{6}-39\d{6} do not fit EPSG:4528 \(expected 40000000-41000000\)$/);
+  // the same file told its real CRS: no warning
+  const right = await upload('gk.zip', { kind: 'mining_zone', name: 'up_gk', s_srs: 'EPSG:4527' });
+  assert.equal(right.status, 201, right.text);
+  assert.deepEqual([right.json.version, right.json.source_srs, right.json.srs_from, right.json.warnings],
+    [2, 'EPSG:4527', 's_srs', []]);
+
+  const nosrs = await upload('zones.dxf', { kind: 'mining_zone', name: 'up_dxf' });
+  assert.equal(nosrs.status, 400, nosrs.text);
+  assert.match(nosrs.json.error, /^zones\.dxf: .*--s-srs/);
+  const dxf = await upload('zones.dxf', { kind: 'mining_zone', name: 'up_dxf', s_srs: 'EPSG:4548' });
+  assert.equal(dxf.status, 201, dxf.text);
+  assert.deepEqual({ features: dxf.json.features, closed: dxf.json.closed_polylines, srs: dxf.json.source_srs,
+    from: dxf.json.srs_from, driver: dxf.json.driver },
+  { features: 2, closed: 2, srs: 'EPSG:4548', from: 's_srs', driver: 'DXF' });
+  const types = await stack.sql("SELECT DISTINCT GeometryType(f.geom) AS t FROM features f JOIN layers l"
+    + " ON f.layer_version_id = l.current_version_id WHERE l.name = 'up_dxf'");
+  assert.deepEqual(types, [{ t: 'POLYGON' }]);
   assert.deepEqual(uploadDirs(), []);
 }));
 

@@ -1,65 +1,37 @@
-// upload.js -- the planners' upload page: log in, send a GIS file to POST /api/layers with progress, show the report.
+// upload.js -- the planners' upload page: log in, send a GIS file to POST /api/layers with progress, show the
+// whole load report (counts, repaired and skipped features with their reasons, the CRS used, warnings) and
+// the layer's versions. Strings come from i18n.js (upload.* keys), Chinese first.
 
 import { ApiError, clearSession, login, request, session, token } from './api.js';
+import { t, tOr, lang, applyStatic, setLang, otherLang, onLangChange } from './i18n.js';
 
-const LANG_KEY = 'shorewatch.lang'; // shared with the map page (i18n.js)
-
-// The page's own strings (the map's i18n.js belongs to the map page).
-const STRINGS = {
-  zh: {
-    title: '图层上传', back: '返回地图', login: '登录', user: '用户名', password: '密码',
-    heading: '上传规划图层文件',
-    formats: '支持：压缩的 Shapefile (.zip)、GeoPackage、GeoJSON、KML/KMZ、DXF、含 WKT 的 CSV',
-    file: '文件', kind: '图层类型', name: '图层名称', more: '更多选项',
-    code_field: '编号字段（可选）', s_srs: '源坐标系（可选，如 EPSG:4548）', encoding: '编码（可选，如 GBK）',
-    src_layer: '源图层（多图层文件）', upload: '上传', uploading: '上传中…', loading: '载入中…',
-    report: '载入报告', versions: '版本',
-    'k.shoreline_project': '岸线利用项目', 'k.mining_zone': '可采区', 'k.parking': '集中停放点',
-    'k.no_mining': '禁采区', 'k.protection': '水源保护区', 'k.function_zone': '岸线功能区', 'k.river': '河道',
-    'r.layer': '图层', 'r.kind': '类型', 'r.version': '版本', 'r.features': '要素数', 'r.repaired': '已修复几何',
-    'r.source_srs': '源坐标系', 'r.loaded_by': '载入人', 'r.source_file': '源文件',
-    'v.version': '版本', 'v.loaded_at': '载入时间', 'v.loaded_by': '载入人', 'v.source_file': '源文件',
-    'v.source_srs': '坐标系', 'v.features': '要素', 'v.repaired': '已修复',
-    'e.nofile': '请选择文件', 'e.noname': '请填写图层名称', 'e.network': '网络错误', 'e.role': '需要规划员权限',
-    'e.session': '登录已过期，请重新登录', 'e.large': '文件过大',
-    lang: 'English',
-  },
-  en: {
-    title: 'Layer upload', back: 'Back to the map', login: 'Log in', user: 'User name', password: 'Password',
-    heading: 'Upload a planning layer file',
-    formats: 'Accepted: zipped Shapefile (.zip), GeoPackage, GeoJSON, KML/KMZ, DXF, CSV with WKT',
-    file: 'File', kind: 'Layer kind', name: 'Layer name', more: 'More options',
-    code_field: 'Code field (optional)', s_srs: 'Source CRS (optional, e.g. EPSG:4548)',
-    encoding: 'Encoding (optional, e.g. GBK)', src_layer: 'Source layer (multi-layer files)',
-    upload: 'Upload', uploading: 'Uploading…', loading: 'Loading…',
-    report: 'Load report', versions: 'Versions',
-    'k.shoreline_project': 'Shoreline use projects', 'k.mining_zone': 'Mining zones', 'k.parking': 'Parking points',
-    'k.no_mining': 'No-mining zones', 'k.protection': 'Water source protection', 'k.function_zone': 'Shoreline function zones',
-    'k.river': 'Rivers',
-    'r.layer': 'Layer', 'r.kind': 'Kind', 'r.version': 'Version', 'r.features': 'Features',
-    'r.repaired': 'Repaired geometries', 'r.source_srs': 'Source CRS', 'r.loaded_by': 'Loaded by',
-    'r.source_file': 'Source file',
-    'v.version': 'Version', 'v.loaded_at': 'Loaded at', 'v.loaded_by': 'By', 'v.source_file': 'File',
-    'v.source_srs': 'CRS', 'v.features': 'Features', 'v.repaired': 'Repaired',
-    'e.nofile': 'Choose a file', 'e.noname': 'Give the layer a name', 'e.network': 'Network error',
-    'e.role': 'The planner role is needed', 'e.session': 'The session ended: log in again', 'e.large': 'The file is too large',
-    lang: '中文',
-  },
-};
-
-let lang = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'zh';
-const t = (key) => STRINGS[lang][key] ?? STRINGS.zh[key] ?? key;
 const $ = (id) => document.getElementById(id);
 
 let lastReport = null;
 let lastVersions = null;
 
+// The report's summary rows, in order: [key, how to show the value].
+const SUMMARY = [
+  ['layer', (r) => r.layer],
+  ['kind', (r) => t(`upload.kind.${r.kind}`)],
+  ['version', (r) => r.version],
+  ['features', (r) => r.features],
+  ['repaired', (r) => r.repaired],
+  ['skipped', (r) => r.skipped ?? 0],
+  ['closed_polylines', (r) => r.closed_polylines ?? 0, (r) => r.closed_polylines > 0],
+  ['source_srs', (r) => t(r.srs_from === 's_srs' ? 'upload.srs.s_srs' : 'upload.srs.file', { srs: r.source_srs })],
+  ['driver', (r) => r.driver, (r) => Boolean(r.driver)],
+  ['source_layer', (r) => r.source_layer, (r) => Boolean(r.source_layer)],
+  ['loaded_by', (r) => r.loaded_by],
+  ['source_file', (r) => r.source_file],
+];
+
 function applyLang() {
-  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
-  for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
+  applyStatic();
+  document.title = t('upload.title');
   const toggle = $('lang-toggle');
-  toggle.textContent = t('lang');
-  toggle.lang = lang === 'en' ? 'zh-CN' : 'en';
+  toggle.textContent = otherLang() === 'en' ? 'English' : '中文';
+  toggle.lang = otherLang();
   if (lastReport) showReport(lastReport);
   if (lastVersions) showVersions(lastVersions);
 }
@@ -84,17 +56,85 @@ function baseName(file) {
   return dot > 0 ? file.slice(0, dot) : file;
 }
 
+/**
+ * A PostGIS validity reason ("Self-intersection[117.205 29.305]") or one of the loader's own
+ * ("empty geometry", "invalid geometry (...), empty once repaired") in the page's language; text
+ * it does not know stays as the server wrote it.
+ */
+export function reasonText(reason) {
+  const s = String(reason ?? '');
+  if (s === 'empty geometry') return t('upload.reason.empty');
+  let m = /^invalid geometry \((.*)\), empty once repaired$/.exec(s);
+  if (m) return t('upload.reason.emptyAfterRepair', { why: reasonText(m[1]) });
+  m = /^([^[]+)\[(.*)\]$/.exec(s);
+  const what = m ? m[1].trim() : s;
+  const named = tOr(`upload.reason.${what}`, what);
+  return m ? t('upload.reason.at', { what: named, where: m[2] }) : named;
+}
+
+/** A server warning line in Chinese when it is one the page knows (else as written). */
+export function warningText(w) {
+  const s = String(w ?? '');
+  if (lang() !== 'zh-CN') return s;
+  let m = /^eastings (\d+)-(\d+) carry a zone number \((\d+)\) but (\S+) is declared without one; did you mean EPSG:(\d+)\?$/.exec(s);
+  if (m) return t('upload.warn.gkWithZone', { lo: m[1], hi: m[2], zone: m[3], crs: m[4], fit: m[5] });
+  m = /^eastings (\d+)-(\d+) have no zone number but (\S+) expects zone (\d+) in front; did you mean EPSG:(\d+)\?$/.exec(s);
+  if (m) return t('upload.warn.gkWithoutZone', { lo: m[1], hi: m[2], crs: m[3], zone: m[4], fit: m[5] });
+  m = /^eastings (\d+)-(\d+) do not fit (\S+) \(expected (\d+)-(\d+)\)$/.exec(s);
+  if (m) return t('upload.warn.gkMisfit', { lo: m[1], hi: m[2], crs: m[3], elo: m[4], ehi: m[5] });
+  m = /^ledger: (\d+) date\(s\) not understood, left empty: (.*)$/.exec(s);
+  if (m) return t('upload.warn.ledgerDates', { n: m[1], list: m[2] });
+  return s;
+}
+
+function cell(tr, text) {
+  const td = document.createElement('td');
+  td.textContent = text === null || text === undefined ? '' : String(text);
+  tr.append(td);
+}
+
+/** Fills table ID's body with ITEMS (repaired or skipped features); WITH_ID adds the feature id. */
+function showItems(box, id, items, total, withId) {
+  const body = $(id).tBodies[0];
+  body.replaceChildren();
+  for (const it of items) {
+    const tr = document.createElement('tr');
+    cell(tr, `#${it.row}`);
+    cell(tr, it.fid);
+    if (withId) cell(tr, it.id);
+    cell(tr, reasonText(it.reason));
+    body.append(tr);
+  }
+  const more = $(`${id}-more`);
+  more.hidden = total <= items.length;
+  more.textContent = more.hidden ? '' : t('upload.moreItems', { n: total - items.length });
+  $(box).hidden = items.length === 0 && total === 0;
+}
+
 function showReport(r) {
   const dl = $('report-list');
   dl.replaceChildren();
-  for (const key of ['layer', 'kind', 'version', 'features', 'repaired', 'source_srs', 'loaded_by', 'source_file']) {
+  for (const [key, value, shown] of SUMMARY) {
+    if (shown && !shown(r)) continue;
     const dt = document.createElement('dt');
-    dt.textContent = t(`r.${key}`);
+    dt.textContent = t(`upload.r.${key}`);
     const dd = document.createElement('dd');
     dd.id = `report-${key}`;
-    dd.textContent = key === 'kind' ? t(`k.${r.kind}`) : String(r[key] ?? '');
+    const v = value(r);
+    dd.textContent = v === null || v === undefined ? '' : String(v);
     dl.append(dt, dd);
   }
+  const warnings = Array.isArray(r.warnings) ? r.warnings : [];
+  const ul = $('report-warnings');
+  ul.replaceChildren(...warnings.map((w) => {
+    const li = document.createElement('li');
+    li.textContent = warningText(w);
+    li.title = w;
+    return li;
+  }));
+  $('report-warnings-box').hidden = warnings.length === 0;
+  showItems('report-repaired-box', 'repaired-table', r.repaired_features ?? [], r.repaired ?? 0, true);
+  showItems('report-skipped-box', 'skipped-table', r.skipped_features ?? [], r.skipped ?? 0, false);
   $('report').hidden = false;
 }
 
@@ -105,9 +145,7 @@ function showVersions(list) {
     const tr = document.createElement('tr');
     if (v.current) tr.className = 'current';
     for (const key of ['version', 'loaded_at', 'loaded_by', 'source_file', 'source_srs', 'features', 'repaired']) {
-      const td = document.createElement('td');
-      td.textContent = String(v[key] ?? '');
-      tr.append(td);
+      cell(tr, v[key]);
     }
     body.append(tr);
   }
@@ -127,7 +165,7 @@ function send(file, params, onProgress) {
       try { json = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
       resolve({ status: xhr.status, json });
     };
-    xhr.onerror = () => reject(new ApiError(0, t('e.network'), '/api/layers'));
+    xhr.onerror = () => reject(new ApiError(0, t('upload.e.network'), '/api/layers'));
     xhr.send(file);
   });
 }
@@ -138,23 +176,24 @@ async function onUpload(ev) {
   const file = $('file').files[0];
   const name = $('name').value.trim();
   showError(err, '');
-  if (!file) return showError(err, t('e.nofile'));
-  if (!name) return showError(err, t('e.noname'));
+  if (!file) return showError(err, t('upload.e.nofile'));
+  if (!name) return showError(err, t('upload.e.noname'));
   const params = { kind: $('kind').value, name, filename: file.name };
   for (const [id, key] of [['code-field', 'code_field'], ['s-srs', 's_srs'], ['encoding', 'encoding'], ['src-layer', 'layer']]) {
     const v = $(id).value.trim();
     if (v) params[key] = v;
   }
+  if ($('skip-invalid').checked) params.skip_invalid = '1';
   const button = $('upload-submit');
   const progress = $('progress');
   button.disabled = true;
-  button.textContent = t('uploading');
+  button.textContent = t('upload.uploading');
   progress.hidden = false;
   progress.value = 0;
   try {
     const res = await send(file, params, (f) => {
       progress.value = Math.round(f * 100);
-      if (f >= 1) button.textContent = t('loading');
+      if (f >= 1) button.textContent = t('upload.loading');
     });
     if (res.status === 201 && res.json) {
       lastReport = res.json;
@@ -164,17 +203,17 @@ async function onUpload(ev) {
     } else if (res.status === 401) {
       clearSession();
       showView();
-      showError($('login-error'), t('e.session'));
+      showError($('login-error'), t('upload.e.session'));
     } else {
       const msg = res.json?.error
-        ?? (res.status === 403 ? t('e.role') : res.status === 413 ? t('e.large') : `HTTP ${res.status}`);
+        ?? (res.status === 403 ? t('upload.e.role') : res.status === 413 ? t('upload.e.large') : `HTTP ${res.status}`);
       showError(err, msg);
     }
   } catch (e) {
-    showError(err, e.message || t('e.network'));
+    showError(err, e.message || t('upload.e.network'));
   } finally {
     button.disabled = false;
-    button.textContent = t('upload');
+    button.textContent = t('upload.submit');
     progress.hidden = true;
   }
 }
@@ -190,11 +229,8 @@ async function onLogin(ev) {
   }
 }
 
-$('lang-toggle').addEventListener('click', () => {
-  lang = lang === 'en' ? 'zh' : 'en';
-  localStorage.setItem(LANG_KEY, lang === 'en' ? 'en' : 'zh-CN');
-  applyLang();
-});
+$('lang-toggle').addEventListener('click', () => setLang(otherLang()));
+onLangChange(applyLang);
 $('login-form').addEventListener('submit', onLogin);
 $('upload-form').addEventListener('submit', onUpload);
 $('file').addEventListener('change', () => {
