@@ -48,6 +48,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libshorewatch.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
 
+# The geofence checker against PostGIS (tests/tools/gf_check.c): like a unit test, without cmocka.
+$(BUILD)/tests/gf_check: tests/tools/gf_check.c tests/tools/gf_gen.h $(BUILD)/libshorewatch.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/tools -o $@ $< $(BUILD)/libshorewatch.a $(LDLIBS)
+
 # MapLibre GL JS comes from the npm registry and is served by our own server.
 web/vendor/.stamp: web/package.json
 	cd web && npm install --no-audit --no-fund --loglevel=error
@@ -104,7 +109,7 @@ deps-apt:
 run: deps all
 	server/scripts/run.sh
 
-test: deps all $(UNIT_BINS) $(FUZZ_BINS) tests/node_modules/.stamp
+test: deps all $(UNIT_BINS) $(BUILD)/tests/gf_check $(FUZZ_BINS) tests/node_modules/.stamp
 	tests/run-all.sh
 
 test-unit: $(UNIT_BINS)
@@ -116,7 +121,7 @@ test-integration: all tests/node_modules/.stamp
 test-browser: all tests/node_modules/.stamp
 	cd tests && node --test --test-concurrency=1 browser/
 
-bench: deps all tests/node_modules/.stamp
+bench: deps all $(BUILD)/tests/gf_check tests/node_modules/.stamp
 	tests/bench/run.sh
 
 asan:

@@ -83,4 +83,41 @@ size_t gf_query(const struct gf_index *ix, double lon, double lat, double reach_
 /* The fast path: 1 if any zone of `kind` (0: any kind) covers the point. */
 int gf_covered(const struct gf_index *ix, double lon, double lat, int kind);
 
+/* ---- additions (geofence.c) ---------------------------------------------- */
+
+/* Details of the contract above, as implemented:
+ * - `inside` is computed with PostGIS's own point-in-polygon arithmetic (the double-precision
+ *   side test of point_in_ring, winding number, rings visited in PostGIS's order), so it
+ *   equals ST_Covers even for points that rounding puts on an edge; GEOS's exact predicates
+ *   can differ there. Self-intersecting rings follow the non-zero winding rule, as PostGIS.
+ * - A Point or MultiPoint zone covers the points within point_radius_m of one of its points,
+ *   in the query's local frame; its dist_m is the largest (radius - distance), exact when the
+ *   discs do not overlap.
+ * - gf_builder_add refuses (-1 and a reason): kinds outside 1 .. GF_KIND_MAX-1, rings of
+ *   fewer than 4 points or not closed, non-finite coordinates or beyond +-1e15, empty
+ *   geometries, other types, truncated or trailing bytes. Longitudes are not wrapped at
+ *   +-180 degrees.
+ * - dist_m of a covering zone is its full depth (the nearest edge wherever it is); a zone
+ *   that does not cover the point is reported only within reach_m. */
+
+/* One zone only (zone: an index into gf_zone_at()): 1 if it covers the point, exactly as
+ * gf_query's `inside`; 0 if not, or if there is no such zone. */
+int gf_zone_covers(const struct gf_index *ix, uint32_t zone, double lon, double lat);
+/* One zone only: the signed distance to its boundary, as gf_hit.dist_m, at any range
+ * (a full search of its edges). NAN if there is no such zone. */
+double gf_zone_dist_m(const struct gf_index *ix, uint32_t zone, double lon, double lat);
+
+/* What an index holds, for logs and benchmarks: gf_index_stats fills the caller's *st
+ * (all zeros for a NULL index). */
+struct gf_stats {
+	size_t zones;
+	size_t vertices;
+	size_t edges;           /* non-degenerate polygon edges */
+	size_t band_entries;    /* edge references in the horizontal bands */
+	size_t grid_cells;      /* cells of the per-zone grids */
+	size_t grid_edge_cells; /* of which near an edge (answered by the bands) */
+	size_t bytes;           /* memory held by the index, about */
+};
+void gf_index_stats(const struct gf_index *ix, struct gf_stats *st);
+
 #endif

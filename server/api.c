@@ -1,15 +1,16 @@
-/* api.c -- the JSON API routes: health, login, config, vessels, tracks, the layer list. */
+/* api.c -- the JSON API routes: health, login, config, vessels, the layer list. */
 #include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts.h"
 #include "http.h"
 #include "log.h"
 
 /* Copies a PostgreSQL error's SQLSTATE-based answer into the job. */
-static void job_pg_error(struct db_job *j, PGresult *res, const char *what)
+void api_pg_error(struct db_job *j, PGresult *res, const char *what)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
@@ -107,7 +108,7 @@ static void run_login(PGconn *c, struct db_job *j)
 	json_t *o;
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		job_pg_error(j, r, "login");
+		api_pg_error(j, r, "login");
 		PQclear(r);
 		return;
 	}
@@ -375,7 +376,7 @@ static void run_vessel_create(PGconn *c, struct db_job *j)
 		1, NULL, params, NULL, NULL, 0);
 
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		job_pg_error(j, r, "vessel");
+		api_pg_error(j, r, "vessel");
 	else
 		db_job_take_json(j, r, 201);
 	PQclear(r);
@@ -388,7 +389,7 @@ static void api_vessel_create(struct sw_server *s, struct http_req *r)
 
 	if (!doc)
 		return;
-	j = db_job_new(run_vessel_create, NULL, 0);
+	j = db_job_new(run_vessel_create, alerts_job_done_refresh, 0);
 	if (j)
 		j->arg = doc;
 	else
@@ -417,7 +418,7 @@ static void run_vessel_patch(PGconn *c, struct db_job *j)
 		" FROM d WHERE id = $2 RETURNING vessels.*) SELECT " VESSEL_JSON " FROM up v",
 		2, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		job_pg_error(j, r, "vessel");
+		api_pg_error(j, r, "vessel");
 	else
 		db_job_take_json(j, r, 200);
 	PQclear(r);
@@ -435,71 +436,12 @@ static void api_vessel_patch(struct sw_server *s, struct http_req *r)
 	}
 	if (!(doc = vessel_body(r, 1)))
 		return;
-	j = db_job_new(run_vessel_patch, NULL, 0);
+	j = db_job_new(run_vessel_patch, alerts_job_done_refresh, 0);
 	if (j) {
 		j->arg = doc;
 		j->iarg[0] = id;
 	} else {
 		free(doc);
-	}
-	http_submit_job(s, r, j);
-}
-
-/* ------------------------------------------------------------------- track */
-
-static void run_track(PGconn *c, struct db_job *j)
-{
-	char id[24];
-	const char *params[3] = { id, j->arg, j->arg2 };
-	PGresult *r;
-
-	snprintf(id, sizeof(id), "%lld", j->iarg[0]);
-	r = PQexecParams(c,
-		"WITH v AS (SELECT id FROM vessels WHERE id = $1::int),"
-		" rng AS (SELECT coalesce($2::timestamptz, coalesce($3::timestamptz, now()) - interval '24 hours') AS t0,"
-		"               coalesce($3::timestamptz, now()) AS t1),"
-		" p AS (SELECT p.device_time, p.geom, p.speed_kn, p.course FROM positions p, rng"
-		"       WHERE p.vessel_id = $1::int AND p.fix_valid"
-		"       AND p.device_time >= rng.t0 AND p.device_time <= rng.t1"
-		"       ORDER BY p.device_time LIMIT 200000)"
-		" SELECT json_build_object('type', 'FeatureCollection', 'vessel', v.id,"
-		"  'from', sw_iso(rng.t0), 'to', sw_iso(rng.t1),"
-		"  'features', (SELECT coalesce(json_agg(f), '[]') FROM ("
-		"    SELECT 0 AS o, json_build_object('type', 'Feature', 'geometry',"
-		"      ST_AsGeoJSON(ST_MakeLine(geom ORDER BY device_time), 7)::json,"
-		"      'properties', json_build_object('kind', 'track', 'points', count(*),"
-		"      'start', sw_iso(min(device_time)), 'end', sw_iso(max(device_time)))) AS f"
-		"    FROM p HAVING count(*) >= 2"
-		"    UNION ALL"
-		"    SELECT 1, json_build_object('type', 'Feature', 'geometry', ST_AsGeoJSON(geom, 7)::json,"
-		"      'properties', json_build_object('kind', 'position', 'time', sw_iso(device_time),"
-		"      'speed_kn', speed_kn, 'course', course)) FROM p"
-		"  ) q))"
-		" FROM v, rng",
-		3, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		job_pg_error(j, r, "time range");
-	else
-		db_job_take_json(j, r, 200);
-	j->iarg[3] = 1;
-	PQclear(r);
-}
-
-static void api_track(struct sw_server *s, struct http_req *r)
-{
-	long id = parse_id(r->params[0]);
-	char from[64], to[64];
-	struct db_job *j;
-
-	if (id < 0) {
-		http_error(r, 404, "no such vessel");
-		return;
-	}
-	j = db_job_new(run_track, NULL, 0);
-	if (j) {
-		j->iarg[0] = id;
-		j->arg = http_query(r, "from", from, sizeof(from)) > 0 ? strdup(from) : NULL;
-		j->arg2 = http_query(r, "to", to, sizeof(to)) > 0 ? strdup(to) : NULL;
 	}
 	http_submit_job(s, r, j);
 }
@@ -530,7 +472,6 @@ const struct http_route api_routes[] = {
 	{ HM_POST, "/api/vessels", ROLE_ADMIN, api_vessel_create },
 	{ HM_GET, "/api/vessels/{}", ROLE_VIEWER, api_vessel_get },
 	{ HM_PATCH, "/api/vessels/{}", ROLE_ADMIN, api_vessel_patch },
-	{ HM_GET, "/api/vessels/{}/track", ROLE_VIEWER, api_track },
 	{ HM_POST, "/api/positions", ROLE_ADMIN, api_positions_post },
 	{ HM_GET, "/api/layers", ROLE_VIEWER, api_layers },
 	{ 0, NULL, ROLE_NONE, NULL },

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,53 @@ static int set_str(char *dst, size_t cap, const char *v)
 	return 0;
 }
 
+/* The alert thresholds of struct rules_config, settable as rules_<name>. */
+#define RF(f, t, lo, hi) { #f, t, offsetof(struct rules_config, f), lo, hi }
+const struct rules_field rules_fields[] = {
+	RF(stop_window_s, 'i', 30, 86400),          RF(stop_radius_m, 'd', 1, 10000),
+	RF(stop_speed_kn, 'd', 0, 50),              RF(zone_inner_m, 'd', 0, 10000),
+	RF(zone_outer_m, 'd', 0, 10000),            RF(zone_dwell_s, 'i', 0, 86400),
+	RF(parking_tolerance_m, 'd', 0, 10000),     RF(zone_tolerance_m, 'd', 0, 10000),
+	RF(stop_alert_s, 'i', 0, 7 * 86400),        RF(offline_after_s, 'i', 1, 30 * 86400),
+	RF(jump_speed_kn, 'd', 1, 10000),           RF(jump_min_m, 'd', 0, 1000000),
+	RF(device_alarm_mask, 'u', 0, 4294967295.0), RF(unregistered_quiet_s, 'i', 1, 365 * 86400),
+	RF(late_after_s, 'i', 0, 30 * 86400),       RF(reeval_window_s, 'i', 0, 30 * 86400),
+	RF(update_every_s, 'i', 0, 86400),          RF(tz_offset_s, 'i', -14 * 3600, 14 * 3600),
+	RF(history_max, 'i', 16, 1000000),
+	{ NULL, 0, 0, 0, 0 }
+};
+#undef RF
+
+int rules_set(struct rules_config *rc, const char *name, const char *v)
+{
+	size_t i;
+	char *end;
+	double d;
+
+	for (i = 0; rules_fields[i].name; i++) {
+		const struct rules_field *f = &rules_fields[i];
+		char *p = (char *)rc + f->offset;
+
+		if (strcmp(f->name, name))
+			continue;
+		errno = 0;
+		d = f->type == 'u' ? (double)strtoul(v, &end, 0) : strtod(v, &end);
+		if (errno || end == v || *end || !(d >= f->lo && d <= f->hi))
+			return -1;
+		if (f->type == 'i') {
+			if (d != (double)(int)d)
+				return -1;
+			*(int *)(void *)p = (int)d;
+		} else if (f->type == 'u') {
+			*(uint32_t *)(void *)p = (uint32_t)d;
+		} else {
+			*(double *)(void *)p = d;
+		}
+		return 0;
+	}
+	return -2;
+}
+
 /* Applies one setting. Returns 0, -1 bad value, -2 unknown key. */
 static int config_set(struct sw_config *c, const char *k, const char *v)
 {
@@ -152,6 +200,10 @@ static int config_set(struct sw_config *c, const char *k, const char *v)
 		return set_int(&c->upload_max, v, 1, 2147483647L);
 	if (!strcmp(k, "ledger_map"))
 		return set_str(c->ledger_map, sizeof(c->ledger_map), v);
+	if (!strcmp(k, "permits_refresh_s"))
+		return set_int(&c->permits_refresh_s, v, 1, 86400);
+	if (!strncmp(k, "rules_", 6))
+		return rules_set(&c->rules, k + 6, v);
 	return -2;
 }
 
@@ -195,6 +247,8 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 	c->future_tolerance_s = 300;
 	c->log_level = 1;
 	c->upload_max = 200 * 1024 * 1024;
+	c->permits_refresh_s = 30;
+	rules_config_defaults(&c->rules);
 
 	if (file) {
 		FILE *f = fopen(file, "r");
@@ -233,6 +287,20 @@ int config_load(struct sw_config *c, const char *file, char *err, size_t errlen)
 		const char *v = getenv(envs[i].env);
 		if (v && *v && config_set(c, envs[i].key, v)) {
 			snprintf(err, errlen, "%s: bad value '%s'", envs[i].env, v);
+			return -1;
+		}
+	}
+	/* every threshold also as SHOREWATCH_RULES_<FIELD> */
+	for (i = 0; rules_fields[i].name; i++) {
+		char env[96], *e;
+		const char *v;
+
+		snprintf(env, sizeof(env), "SHOREWATCH_RULES_%s", rules_fields[i].name);
+		for (e = env; *e; e++)
+			*e = (char)toupper((unsigned char)*e);
+		v = getenv(env);
+		if (v && *v && rules_set(&c->rules, rules_fields[i].name, v)) {
+			snprintf(err, errlen, "%s: bad value '%s'", env, v);
 			return -1;
 		}
 	}

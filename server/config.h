@@ -2,6 +2,7 @@
 #ifndef SW_CONFIG_H
 #define SW_CONFIG_H
 
+#include "rules.h"
 #include <stddef.h>
 
 struct sw_listen {
@@ -32,12 +33,27 @@ struct sw_config {
 	int log_level;            /* 0 debug .. 3 error */
 	int upload_max;           /* largest GIS file upload in bytes (413 beyond) */
 	char ledger_map[1024];    /* JSON file: ledger field -> source columns; "": built-in */
+	int permits_refresh_s;    /* re-read permits, seasons and vessels this often */
+	struct rules_config rules; /* alert thresholds: keys rules_<field> */
 };
 
 /* Fills defaults, then reads `file` (may be NULL: no file), then applies the
  * SHOREWATCH_* environment variables. The file is `key = value` lines with #
  * comments; keys are the struct's field names (http, jt808, db, ...).
  * Returns 0, or -1 with a message naming the file, line and reason. */
+/* The alert thresholds settable as rules_<name> (config file) or
+ * SHOREWATCH_RULES_<NAME> (environment); NULL-terminated. type: 'i' int,
+ * 'd' double, 'u' uint32 (0x.. allowed). */
+struct rules_field {
+	const char *name;
+	char type;
+	size_t offset;
+	double lo, hi;
+};
+extern const struct rules_field rules_fields[];
+/* Sets one threshold from text. 0, -1 bad value, -2 unknown name. */
+int rules_set(struct rules_config *rc, const char *name, const char *v);
+
 int config_load(struct sw_config *c, const char *file, char *err, size_t errlen);
 
 /* Parses "host:port", "[v6]:port" or ":port". Returns 0 or -1. */

@@ -141,17 +141,25 @@ void http_error(struct http_req *r, int status, const char *msg)
 
 int http_urlarg(struct lws *wsi, const char *name, char *buf, size_t len)
 {
-	char key[64];
-	size_t kl;
+	char key[64], tmp[4096];
+	const char *v = tmp;
+	size_t kl, vl;
 
 	kl = (size_t)snprintf(key, sizeof(key), "%s=", name);
-	if (!lws_get_urlarg_by_name(wsi, key, buf, (int)len))
+	/* lws copies every argument in turn into the buffer while it looks,
+	 * and gives up at the first that does not fit (a long token before a
+	 * short one): look with a buffer that fits any argument */
+	if (!lws_get_urlarg_by_name(wsi, key, tmp, (int)sizeof(tmp)))
 		return -1;
 	/* lws 4.1 copies the whole "name=value" fragment; later versions only
 	 * the value */
-	if (!strncmp(buf, key, kl))
-		memmove(buf, buf + kl, strlen(buf + kl) + 1);
-	return (int)strlen(buf);
+	if (!strncmp(tmp, key, kl))
+		v += kl;
+	vl = strlen(v);
+	if (!len || vl >= len)
+		return -1;
+	memcpy(buf, v, vl + 1);
+	return (int)vl;
 }
 
 int http_query(struct http_req *r, const char *name, char *buf, size_t len)
@@ -288,6 +296,8 @@ static const struct {
 	int stream_body;
 } tables[] = {
 	{ api_routes, 0 }, { tiles_routes, 0 }, { layers_routes, 0 }, { upload_routes, 1 },
+	{ alerts_routes, 0 },
+	{ track_routes, 0 },
 };
 
 /* The route for r's path and method, or NULL; *path_known tells whether the

@@ -79,6 +79,13 @@ extern const struct http_route layers_routes[];
  * temporary file). */
 extern const struct http_route upload_routes[];
 
+/* api_alerts.c: alerts, acknowledgement, permits and closed seasons. */
+extern const struct http_route alerts_routes[];
+extern const struct http_route track_routes[]; /* api_track.c: tracks, within, evidence exports */
+/* api.c: answers a failed statement: 409 on a unique violation, 400 on bad
+ * data or a check, 500 otherwise (logged). */
+void api_pg_error(struct db_job *j, PGresult *res, const char *what);
+
 /* api_positions.c: POST /api/positions. */
 void api_positions_post(struct sw_server *s, struct http_req *r);
 /* Parses ISO-8601 "YYYY-MM-DDTHH:MM:SS[.fff](Z|+hh:mm)" into UTC ms. A time

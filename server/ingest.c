@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "alerts.h"
 #include "fmt.h"
 #include "log.h"
 #include "server.h"
@@ -180,6 +181,7 @@ void ingest_committed(const struct sw_position *p, size_t n, void *ctx)
 	char buf[512], *o;
 	size_t i;
 
+	alerts_positions(s, p, n);
 	if (!s->live)
 		return;
 	for (i = 0; i < n; i++) {

@@ -6,6 +6,7 @@
  * (a slow consumer) is disconnected with 1008 rather than slowing the
  * others or growing memory; it reconnects and reloads. Service thread only.
  */
+#include <jansson.h>
 #include <libwebsockets.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 struct live_msg {
 	uint8_t *buf;   /* LWS_PRE headroom + payload */
 	size_t len;
+	uint64_t seq;   /* an alert event's number, 0 for other events */
 };
 
 struct live {
@@ -35,6 +37,16 @@ struct live_pss {
 	uint64_t next;      /* next sequence number to send */
 	struct auth_identity who;
 	int culled;
+	struct lws *wsi;
+	/* ?since=N: the alert events after N, read from the database before
+	 * anything from the ring is sent */
+	uint64_t id;        /* idmap key while the read is outstanding */
+	int replay_wait;
+	json_t *replay;     /* array of alert objects still to send */
+	size_t replay_i;
+	uint64_t replayed_max;  /* ring events numbered up to this were replayed */
+	int has_since;      /* read with the headers, used once established */
+	long long since;
 };
 
 struct live *live_new(struct sw_server *s, size_t ring)
@@ -67,6 +79,11 @@ void live_free(struct live *l)
 
 void live_publish(struct live *l, const char *json, size_t len)
 {
+	live_publish_seq(l, json, len, 0);
+}
+
+void live_publish_seq(struct live *l, const char *json, size_t len, uint64_t seq)
+{
 	struct live_msg *m = &l->ring[l->head % l->size];
 	uint8_t *b = malloc(LWS_PRE + len);
 
@@ -76,6 +93,7 @@ void live_publish(struct live *l, const char *json, size_t len)
 	free(m->buf);
 	m->buf = b;
 	m->len = len;
+	m->seq = seq;
 	l->head++;
 	if (!l->clients || !l->s->http_vh)
 		return;
@@ -108,6 +126,57 @@ static int live_authorise(struct lws *wsi, struct sw_server *s, struct live_pss 
 	return -1;
 }
 
+/* The alerts changed after event `since`, each once, with its latest
+ * event's number, oldest first (at most the newest 10,000). */
+static void run_since(PGconn *c, struct db_job *j)
+{
+	char since[24];
+	const char *params[1] = { since };
+	PGresult *r;
+
+	snprintf(since, sizeof(since), "%lld", j->iarg[0]);
+	r = PQexecParams(c,
+		"SELECT coalesce(jsonb_agg(sw_alert_json(a, e.seq) ORDER BY e.seq), '[]')::text"
+		" FROM (SELECT alert_id, max(seq) AS seq FROM alert_events WHERE seq > $1::bigint"
+		"       GROUP BY alert_id ORDER BY seq DESC LIMIT 10000) e"
+		" JOIN alerts a ON a.id = e.alert_id", 1, NULL, params, NULL, NULL, 0);
+	db_job_take_json(j, r, 200);
+	PQclear(r);
+}
+
+static void done_since(struct db_job *j, void *ctx)
+{
+	struct sw_server *s = ctx;
+	struct live_pss *pss = idmap_get(&s->conns, j->owner);
+	json_t *arr, *o;
+	size_t i;
+
+	if (!pss)
+		return; /* the client went away */
+	idmap_del(&s->conns, pss->id);
+	pss->id = 0;
+	pss->replay_wait = 0;
+	arr = j->status == 200 && j->out ? json_loads(j->out, 0, NULL) : NULL;
+	if (!json_is_array(arr)) {
+		/* the database is away: say so and let the client retry */
+		static const char why[] = "alert history unavailable";
+		json_decref(arr);
+		log_warn("live: cannot replay alerts for %s", pss->who.username);
+		lws_close_reason(pss->wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+				 (unsigned char *)why, sizeof(why) - 1);
+		lws_set_timeout(pss->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+		return;
+	}
+	json_array_foreach(arr, i, o) {
+		uint64_t seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
+		if (seq > pss->replayed_max)
+			pss->replayed_max = seq;
+	}
+	pss->replay = arr;
+	pss->replay_i = 0;
+	lws_callback_on_writable(pss->wsi);
+}
+
 static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			 void *in, size_t len)
 {
@@ -116,28 +185,91 @@ static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void
 	struct live *l = s ? s->live : NULL;
 
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+		char since[24];
+
 		if (!l || live_authorise(wsi, s, pss)) {
 			log_info("live: refused a WebSocket without a valid token");
 			return 1;
 		}
-		return 0;
+		/* the URL's arguments are gone once the connection is established */
+		if (http_urlarg(wsi, "since", since, sizeof(since)) > 0) {
+			char *end;
 
-	case LWS_CALLBACK_ESTABLISHED:
+			pss->since = strtoll(since, &end, 10);
+			pss->has_since = (*end || pss->since < 0 || !since[0]) ? -1 : 1;
+		}
+		return 0;
+	}
+
+	case LWS_CALLBACK_ESTABLISHED: {
 		pss->next = l->head;
+		pss->wsi = wsi;
 		l->clients++;
+		if (pss->has_since) {
+			long long n = pss->since;
+			struct db_job *j;
+
+			if (pss->has_since < 0) {
+				static const char why[] = "since: not an event number";
+				lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+						 (unsigned char *)why, sizeof(why) - 1);
+				return -1;
+			}
+			pss->id = idmap_add(&s->conns, pss);
+			j = pss->id ? db_job_new(run_since, done_since, pss->id) : NULL;
+			if (!j)
+				return -1;
+			j->iarg[0] = n;
+			pss->replay_wait = 1;
+			db_submit(s->db, j);
+		}
 		log_info("live: client %s connected (%d clients)", pss->who.username, l->clients);
 		break;
+	}
 
 	case LWS_CALLBACK_CLOSED:
 		if (l)
 			l->clients--;
+		if (pss->id && s)
+			idmap_del(&s->conns, pss->id);
+		pss->id = 0;
+		json_decref(pss->replay);
+		pss->replay = NULL;
 		break;
 
 	case LWS_CALLBACK_SERVER_WRITEABLE: {
 		struct live_msg *m;
 		int sent = 0;
 
+		if (pss->replay_wait)
+			break; /* the missed alerts come first */
+		while (pss->replay && pss->replay_i < json_array_size(pss->replay)) {
+			json_t *o = json_array_get(pss->replay, pss->replay_i++);
+			char *text = json_dumps(o, JSON_COMPACT);
+			size_t n = text ? strlen(text) : 0;
+			uint8_t *b = text ? malloc(LWS_PRE + n) : NULL;
+			int w;
+
+			if (!b) {
+				free(text);
+				return -1;
+			}
+			memcpy(b + LWS_PRE, text, n);
+			free(text);
+			w = lws_write(wsi, b + LWS_PRE, n, LWS_WRITE_TEXT);
+			free(b);
+			if (w < (int)n)
+				return -1;
+			if (lws_send_pipe_choked(wsi)) {
+				lws_callback_on_writable(wsi);
+				return 0;
+			}
+		}
+		if (pss->replay) {
+			json_decref(pss->replay);
+			pss->replay = NULL;
+		}
 		if (pss->next >= l->head)
 			break;
 		if (l->head - pss->next > l->size) {
@@ -152,9 +284,11 @@ static int callback_live(struct lws *wsi, enum lws_callback_reasons reason, void
 		 * write per service loop turn cannot keep up with a busy fleet */
 		do {
 			m = &l->ring[pss->next % l->size];
+			pss->next++;
+			if (m->seq && m->seq <= pss->replayed_max)
+				continue; /* already sent from the database */
 			if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
 				return -1;
-			pss->next++;
 		} while (pss->next < l->head && ++sent < LIVE_WRITES_PER_CALLBACK &&
 			 !lws_send_pipe_choked(wsi));
 		if (pss->next < l->head)

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "registry.h"
+#include "alerts.h"
 #include "server.h"
 
 static void usage(FILE *f)
@@ -161,6 +162,23 @@ static int cmd_demo_seed(const struct sw_config *cfg)
 		else
 			added += (size_t)atoi(PQcmdTuples(r));
 		PQclear(r);
+		/* its permit for its zone: this year and next, 06:00-20:00 local */
+		params[1] = json_string_value(json_object_get(v, "zone"));
+		if (params[1] && params[2] && !strcmp(params[2], "sand_mining")) {
+			r = PQexecParams(c,
+				"INSERT INTO permits (vessel_id, number, zone_layer, zone_code, valid_from,"
+				" valid_to, hours_from, hours_to, note, created_by)"
+				" SELECT id, '演示许可-' || right(terminal, 3), 'demo_mining_zones', $2,"
+				" date_trunc('year', now())::date,"
+				" (date_trunc('year', now()) + interval '2 years - 1 day')::date,"
+				" '06:00', '20:00', '演示数据 demo data', 'demo-seed'"
+				" FROM vessels WHERE terminal = $1 ON CONFLICT DO NOTHING",
+				2, NULL, (const char *[]){ params[3], params[1] }, NULL, NULL, 0);
+			if (PQresultStatus(r) != PGRES_COMMAND_OK)
+				fprintf(stderr, "shorewatch demo-seed: permit of %s: %s", params[0],
+					PQresultErrorMessage(r));
+			PQclear(r);
+		}
 	}
 	printf("demo vessels: %zu added, %zu in the file\n", added, json_array_size(vessels));
 	json_decref(vessels);
@@ -198,6 +216,7 @@ static void layer_notified(const char *payload, void *ctx)
 	text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
 	if (text && s->live)
 		live_publish(s->live, text, strlen(text));
+	alerts_layer_changed(s, json_string_value(json_object_get(in, "kind")));
 	free(text);
 	json_decref(ev);
 	json_decref(in);
@@ -312,6 +331,12 @@ static int cmd_serve(struct sw_config *cfg)
 		live_free(s.live);
 		return 1;
 	}
+	if (alerts_start(&s, err, sizeof(err))) {
+		fprintf(stderr, "shorewatch serve: alerts: %s\n", err);
+		db_stop(s.db);
+		live_free(s.live);
+		return 1;
+	}
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
 	memset(&info, 0, sizeof(info));
@@ -363,6 +388,7 @@ static int cmd_serve(struct sw_config *cfg)
 		goto out;
 	}
 	the_server = &s;
+	alerts_run(&s);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -381,6 +407,7 @@ out:
 	lws_context_destroy(s.ctx);
 	s.ctx = NULL;
 	db_stop(s.db); /* flushes every queued position before returning */
+	alerts_stop(&s); /* writes the alert changes still queued */
 	registry_free(s.registry);
 	tiles_free(&s);
 	live_free(s.live);

@@ -1,4 +1,5 @@
 /* registry.c -- identity lookups for the feeds, AIS vessels made on first sight, terminal events. */
+#include "alerts.h"
 #include "registry.h"
 
 #include <jansson.h>
@@ -133,6 +134,8 @@ void registry_terminal_event(struct sw_server *s, const char *protocol, const ch
 			      "peer", peer, "event", event, "detail", detail);
 	struct db_job *j = o ? db_job_new(run_terminal_event, NULL, 0) : NULL;
 
+	if (!strcmp(event, "unregistered"))
+		alerts_unregistered(s, protocol, identity);
 	if (j && (j->arg = json_dumps(o, JSON_COMPACT)))
 		db_submit(s->db, j);
 	else

@@ -72,6 +72,9 @@ struct rules_config {
 	int update_every_s;         /* 60: at most one update event per alert per
 				     * this much device time (state changes always) */
 	int tz_offset_s;            /* 28800: local time for hours and dates (UTC+8) */
+	int history_max;            /* 512: fixes kept per vessel for re-evaluating
+				     * late data (24 bytes each); late fixes older
+				     * than what is kept are not re-evaluated */
 };
 void rules_config_defaults(struct rules_config *c);
 
@@ -173,6 +176,11 @@ struct rules_input {
 };
 void rules_position(struct rules *r, const struct rules_input *in);
 
+/* Runs the re-evaluations that late positions left waiting. A vessel's late
+ * positions are replayed together, once: at its next in-order position, at
+ * rules_tick (which calls this), or here. */
+void rules_flush(struct rules *r);
+
 /* An unknown terminal tried to register or report. */
 void rules_unregistered(struct rules *r, const char *protocol, const char *terminal,
 			int64_t now_ms);
@@ -181,10 +189,32 @@ void rules_unregistered(struct rules *r, const char *protocol, const char *termi
  * every few seconds. */
 void rules_tick(struct rules *r, int64_t now_ms);
 
+/* What the map's fleet overview shows of each vessel the engine knows. */
+enum { RV_UNKNOWN = 0, RV_MOVING, RV_STOPPED, RV_PARKED, RV_WORKING, RV_OFFLINE };
+struct rules_vessel_state {
+	int32_t vessel_id;
+	int kind;             /* enum vessel_kind */
+	int state;            /* RV_*: offline wins; then moving, or stopped:
+			       * at a parking point (parked), in a mining zone
+			       * (working), elsewhere (stopped) */
+	int alerting;         /* any open alert */
+	int64_t since_ms;     /* device time the state began (0 unknown) */
+	int64_t last_recv_ms;
+	const char *zone;     /* "layer/code" it works in or is alerted about, or NULL */
+};
+typedef void (*rules_fleet_fn)(void *ctx, const struct rules_vessel_state *st);
+/* Calls fn for every vessel the engine knows (any order). */
+void rules_fleet(struct rules *r, int64_t now_ms, rules_fleet_fn fn, void *ctx);
+/* "unknown", "moving", "stopped", "parked", "working", "offline". */
+const char *rules_vstate_name(int state);
+
 /* Counters. */
 struct rules_stats {
 	uint64_t positions, reevaluations, alerts_opened, alerts_closed;
 	size_t vessels, open_alerts;
+	size_t history_fixes;   /* fixes kept for re-evaluation, all vessels */
+	size_t memory_bytes;    /* about what the engine holds */
+	uint64_t late_dropped;  /* late fixes too old to re-evaluate */
 };
 void rules_get_stats(const struct rules *r, struct rules_stats *st);
 

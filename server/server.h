@@ -15,6 +15,7 @@ struct lws_vhost;
 struct live;
 struct registry;
 struct tile_cache;
+struct alerts;
 
 struct sw_server {
 	const struct sw_config *cfg;  /* borrowed */
@@ -27,6 +28,7 @@ struct sw_server {
 	struct live *live;
 	struct registry *registry;
 	struct tile_cache *tiles;     /* encoded vector tiles (api_tiles.c) */
+	struct alerts *alerts;        /* the rules engine and its writer (alerts.c) */
 	struct idmap conns;           /* async results -> waiting connection */
 	uint8_t key[AUTH_KEY_LEN];    /* token and terminal-code key (read-only) */
 	char pg_version[160];
@@ -83,6 +85,10 @@ struct live *live_new(struct sw_server *s, size_t ring);
 void live_free(struct live *l);
 /* Publishes one JSON text event (copied) to every client. */
 void live_publish(struct live *l, const char *json, size_t len);
+/* The same for an alert event numbered `seq` (alert_events.seq): a client
+ * that connected with ?since=N and got the events up to M from the database
+ * is not sent those again. */
+void live_publish_seq(struct live *l, const char *json, size_t len, uint64_t seq);
 extern const struct lws_protocols live_protocol;
 
 /* api_tiles.c: the tile cache (service thread), made at start-up. */

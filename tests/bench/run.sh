@@ -5,3 +5,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 node bench/ingest.mjs "$@"
 node bench/tiles.mjs
 node bench/load.mjs
+node bench/geofence.mjs

@@ -247,11 +247,12 @@ test('map page: login, layers, live vessels, hover, English', { timeout: 300_000
       return { id: v.id, name: v.name };
     });
     await page.click(`#vessel-list [data-vessel-id="${target.id}"]`);
-    await page.locator('.vessel-popup').waitFor({ state: 'visible', ...WAIT });
-    assert.ok((await page.textContent('.vessel-popup')).includes(target.name));
+    await page.locator('#vessel-details').waitFor({ state: 'visible', ...WAIT });
+    assert.ok((await page.textContent('#vessel-details')).includes(target.name));
     await page.waitForFunction(() => !window.shorewatch.mapMoving, null, WAIT);
     await screenshot(page, 'map-vessel-details');
-    await page.click('.vessel-popup .maplibregl-popup-close-button');
+    await page.click('#vd-close');
+    await page.locator('#vessel-details').waitFor({ state: 'hidden', ...WAIT });
 
     const p = await page.evaluate((id) => window.shorewatch.vesselScreenPoint(id), target.id);
     await page.mouse.move(p.x + 40, p.y + 40);

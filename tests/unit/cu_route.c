@@ -42,7 +42,8 @@ static void test_match(void **state)
  * none (the OGC landing page and conformance need a viewer like the rest). */
 static void test_route_roles(void **state)
 {
-	const struct http_route *const tables[] = { api_routes, tiles_routes, layers_routes, upload_routes };
+	const struct http_route *const tables[] = { api_routes, tiles_routes, layers_routes, upload_routes,
+						     alerts_routes };
 	const struct http_route *rt;
 	int public_routes = 0;
 	size_t t;
@@ -63,6 +64,43 @@ static void test_route_roles(void **state)
 		}
 	}
 	assert_int_equal(public_routes, 3);
+}
+
+/* Enforcement acknowledges; only an administrator changes permits and
+ * closed seasons; everyone logged in reads them. */
+static void test_alert_routes(void **state)
+{
+	static const struct {
+		int method;
+		const char *path;
+		enum sw_role need;
+	} want[] = {
+		{ HM_GET, "/api/alerts", ROLE_VIEWER },      { HM_GET, "/api/alerts/7", ROLE_VIEWER },
+		{ HM_POST, "/api/alerts/7/ack", ROLE_ENFORCER }, { HM_GET, "/api/permits", ROLE_VIEWER },
+		{ HM_POST, "/api/permits", ROLE_ADMIN },     { HM_PATCH, "/api/permits/3", ROLE_ADMIN },
+		{ HM_DELETE, "/api/permits/3", ROLE_ADMIN }, { HM_GET, "/api/closed-seasons", ROLE_VIEWER },
+		{ HM_POST, "/api/closed-seasons", ROLE_ADMIN }, { HM_DELETE, "/api/closed-seasons/2", ROLE_ADMIN },
+		{ HM_GET, "/api/rules", ROLE_VIEWER },       { HM_GET, "/api/fleet", ROLE_VIEWER },
+	};
+	const struct http_route *rt;
+	struct http_req r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		int found = 0;
+
+		for (rt = alerts_routes; rt->pattern; rt++)
+			if (rt->method == want[i].method && match(rt->pattern, want[i].path, &r)) {
+				found++;
+				assert_int_equal(rt->need, want[i].need);
+			}
+		assert_int_equal(found, 1);
+	}
+	assert_false(auth_role_allows(ROLE_VIEWER, ROLE_ENFORCER));
+	assert_false(auth_role_allows(ROLE_PLANNER, ROLE_ENFORCER));
+	assert_true(auth_role_allows(ROLE_ENFORCER, ROLE_ENFORCER));
+	assert_true(auth_role_allows(ROLE_ADMIN, ROLE_ENFORCER));
 }
 
 /* The OGC API Features routes exist and need a viewer. */
@@ -97,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_route_roles),
 		cmocka_unit_test(test_ogc_routes),
+		cmocka_unit_test(test_alert_routes),
 	};
 
 	return cmocka_run_group_tests_name("route", tests, NULL, NULL);

@@ -1,4 +1,6 @@
 // live.js -- the live event feed: one WebSocket, reconnect with backoff, status indicator, dispatch by type.
+// Alert events carry a sequence number: the feed remembers the highest one seen and reconnects with
+// ?since=<it>, so the server replays every alert event missed while the connection was down.
 
 import { liveUrl, token } from './api.js';
 import { t, onLangChange } from './i18n.js';
@@ -21,6 +23,12 @@ let options = {};
 // Handlers that modules register for themselves (the map's `layer` events); startLive keeps them.
 const moduleHandlers = new Map(); // type -> Set of fn(msg)
 const reconnectListeners = new Set();
+// The highest alert event seq seen (from the feed or an alert list's "seq"); null: none yet.
+let lastSeq = null;
+// Debugging and tests: while held, a dropped feed does not reconnect (see dropLive).
+let held = false;
+let heldPending = false;
+let lastUrlSince = null; // the since= of the latest connection attempt, null if none
 
 /**
  * Call FN(msg) for every live message of type TYPE, in addition to startLive's handler for it;
@@ -56,6 +64,20 @@ onLangChange(renderStatus);
 /** The feed's state: 'idle', 'connecting', 'open', 'reconnecting' or 'closed'. */
 export const liveState = () => state;
 
+/** The highest alert event sequence number seen so far (what a reconnect resumes after), or null. */
+export const liveSeq = () => lastSeq;
+
+/** The `since` the latest connection attempt sent, or null when it sent none. */
+export const liveSince = () => lastUrlSince;
+
+/**
+ * Raise the resume point to SEQ: an alert list fetched over HTTP answers with the seq it is
+ * current to, so nothing at or before it needs replaying. Never lowers it.
+ */
+export function noteLiveSeq(seq) {
+  if (Number.isSafeInteger(seq) && seq >= 0 && (lastSeq === null || seq > lastSeq)) lastSeq = seq;
+}
+
 function dispatch(data) {
   let msg;
   try {
@@ -65,6 +87,7 @@ function dispatch(data) {
     return;
   }
   if (!msg || typeof msg.type !== 'string') return;
+  if (msg.type === 'alert') noteLiveSeq(msg.seq);
   const fn = handlers[msg.type];
   // Unknown types (e.g. alerts before their UI exists) are ignored on purpose.
   if (fn) fn(msg);
@@ -80,7 +103,8 @@ function dispatch(data) {
 function connect() {
   if (stopped || !token()) return;
   setState(everOpened || attempt > 0 ? 'reconnecting' : 'connecting');
-  const sock = new WebSocket(liveUrl());
+  lastUrlSince = lastSeq;
+  const sock = new WebSocket(lastSeq === null ? liveUrl() : `${liveUrl()}&since=${lastSeq}`);
   ws = sock;
   sock.addEventListener('open', () => {
     if (ws !== sock) return;
@@ -116,7 +140,8 @@ function scheduleReconnect() {
   if (failuresSinceOpen === 3 && options.onRepeatedFailure) options.onRepeatedFailure();
   retryTimer = setTimeout(() => {
     retryTimer = 0;
-    connect();
+    if (held) heldPending = true;
+    else connect();
   }, delay);
 }
 
@@ -132,12 +157,18 @@ export function startLive(handlerMap, opts = {}) {
   attempt = 0;
   everOpened = false;
   failuresSinceOpen = 0;
+  lastSeq = null; // a new session starts from its own alert list
+  lastUrlSince = null;
+  held = false;
+  heldPending = false;
   connect();
 }
 
 /** Close the feed for good (logout). */
 export function stopLive() {
   stopped = true;
+  held = false;
+  heldPending = false;
   if (retryTimer) clearTimeout(retryTimer);
   retryTimer = 0;
   if (ws) {
@@ -146,4 +177,26 @@ export function stopLive() {
     sock.close(1000, 'logout');
   }
   setState('idle');
+}
+
+/**
+ * For tests and diagnostics: drop the connection as a network failure would. With HOLD, do not
+ * reconnect until resumeLive(); otherwise reconnect with the usual backoff.
+ */
+export function dropLive({ hold = false } = {}) {
+  if (stopped) return false;
+  held = Boolean(hold);
+  if (!ws) return false;
+  // The close event then schedules the reconnect; no message is delivered after close().
+  ws.close(4000, 'dropped for a test');
+  return true;
+}
+
+/** For tests and diagnostics: let a feed held by dropLive({hold: true}) reconnect now. */
+export function resumeLive() {
+  held = false;
+  if (heldPending && !stopped) {
+    heldPending = false;
+    connect();
+  }
 }

@@ -9,8 +9,12 @@ import {
 } from './map.js';
 import {
   initVesselLayers, setVessels, applyPosition, clearVessels, vesselSnapshot, positionCount, screenPoint,
+  listSnapshot, openDetails, closeDetails, setSort, fitToGroup, renderedVessels,
 } from './vessels.js';
-import { startLive, stopLive, liveState } from './live.js';
+import { initReplayLayers, stopReplay, replaySnapshot } from './replay.js';
+import { startFleet, stopFleet, fleetSnapshot, setFleetFilter } from './fleet.js';
+import { startLive, stopLive, liveState, dropLive, resumeLive, liveSince } from './live.js';
+import { initAlertLayers, startAlerts, stopAlerts, alertsSnapshot, evidenceRendered } from './alerts.js';
 
 const appView = document.getElementById('app-view');
 const userInfo = document.getElementById('user-info');
@@ -47,12 +51,17 @@ async function start() {
     await createMap(config);
     if (gen !== generation) return;
     initVesselLayers();
+    initReplayLayers();
+    initAlertLayers();
     // The live feed starts first so no position between the snapshot and the feed is lost;
     // positions are ordered by time, so a late snapshot cannot move a vessel backwards.
     startLive({ position: applyPosition }, {
       onReconnect: () => api.getVessels().then(setVessels).catch(() => {}),
       onRepeatedFailure: () => api.getLayers().catch(() => {}),
     });
+    // Alert events that arrive before the alert list are held until it is in.
+    startAlerts();
+    startFleet();
     const [vessels, layers] = await Promise.all([api.getVessels(), api.getLayers()]);
     if (gen !== generation) return;
     setVessels(vessels);
@@ -68,7 +77,10 @@ function stop(messageKey) {
   generation++;
   running = false;
   stopLive();
+  stopAlerts();
+  stopFleet();
   clearVessels();
+  stopReplay();
   destroyMap();
   layersLoaded = [];
   api.clearSession();
@@ -79,6 +91,8 @@ function stop(messageKey) {
 
 applyStatic();
 renderLangButton();
+// On short screens the legend starts folded, leaving room for the alerts and the vessel list.
+document.getElementById('legend-box').open = window.innerHeight >= 900;
 onLangChange(() => {
   renderLangButton();
   renderUser();
@@ -105,6 +119,22 @@ Object.defineProperty(window, 'shorewatch', {
     vesselScreenPoint: (id) => screenPoint(id),
     project: (lon, lat) => projectToPage(lon, lat),
     findRenderedPoint: (layerName) => findRenderedPoint(layerName),
+    get alerts() { return alertsSnapshot(); },
+    alertEvidenceRendered: () => evidenceRendered(),
+    get liveSince() { return liveSince(); },
+    // Simulate a dropped connection; with {hold: true} it stays down until resumeLive().
+    dropLive: (opts) => dropLive(opts),
+    resumeLive: () => resumeLive(),
+    // The vessel list, details panel, track replay and fleet overview.
+    get list() { return listSnapshot(); },
+    get replay() { return replaySnapshot(); },
+    get fleet() { return fleetSnapshot(); },
+    openVessel: (id) => openDetails(id),
+    closeVessel: () => closeDetails(),
+    sortVessels: (key, dir) => setSort(key, dir),
+    filterFleet: (state) => setFleetFilter(state),
+    fitToGroup: () => fitToGroup(),
+    renderedVessels: () => renderedVessels(),
   }),
   writable: false,
   configurable: false,
