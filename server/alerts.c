@@ -35,7 +35,12 @@ struct alerts {
 	struct rules *rules;
 	int64_t *ids;              /* reserved alert ids, used from the end */
 	size_t nids;
+	int64_t *seqs;             /* reserved event numbers, used from the end */
+	size_t nseqs;
 	int ids_pending;
+	struct idmap names;        /* vessel id -> name (malloc'd) */
+	struct idmap acked;        /* open alert id -> its "ack" object (json_t *) */
+	int ack_turn;              /* the writer alternates changes and acks */
 	json_t *queue;             /* alert changes not yet written (array) */
 	json_t *inflight;          /* the changes the writer job holds */
 	struct ack_req *acks, **acks_tail;
@@ -55,23 +60,32 @@ static struct alerts *A(struct sw_server *s)
 
 /* ------------------------------------------------------------ alert ids */
 
-static int take_ids(struct alerts *a, PGresult *r)
+/* Adds column col of r to a pool used from the end (the smallest last, so
+ * that numbers rise). */
+static int pool_take(int64_t **pool, size_t *n, PGresult *r, int col)
 {
-	int i, n = PQntuples(r);
-	int64_t *grown = realloc(a->ids, (a->nids + (size_t)n) * sizeof(*a->ids));
+	int i, k = PQntuples(r);
+	int64_t *grown = realloc(*pool, (*n + (size_t)k) * sizeof(**pool));
 
 	if (!grown)
 		return -1;
-	a->ids = grown;
-	/* used from the end: keep the smallest last so ids rise */
-	memmove(a->ids + n, a->ids, a->nids * sizeof(*a->ids));
-	for (i = 0; i < n; i++)
-		a->ids[n - 1 - i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-	a->nids += (size_t)n;
+	*pool = grown;
+	memmove(grown + k, grown, *n * sizeof(*grown));
+	for (i = 0; i < k; i++)
+		grown[k - 1 - i] = strtoll(PQgetvalue(r, i, col), NULL, 10);
+	*n += (size_t)k;
 	return 0;
 }
 
-static const char ids_sql[] = "SELECT nextval('alerts_id_seq') FROM generate_series(1, 1000)";
+static int take_ids(struct alerts *a, PGresult *r)
+{
+	return pool_take(&a->ids, &a->nids, r, 0) || pool_take(&a->seqs, &a->nseqs, r, 1) ? -1 : 0;
+}
+
+/* Alert ids and event numbers are reserved a block at a time, so that an
+ * alert change is numbered and published at once, before it is written. */
+static const char ids_sql[] = "SELECT nextval('alerts_id_seq'), nextval('alert_events_seq_seq')"
+			      " FROM generate_series(1, 1000)";
 
 static void run_ids(PGconn *c, struct db_job *j)
 {
@@ -105,7 +119,7 @@ static void ids_refill(struct alerts *a)
 {
 	struct db_job *j;
 
-	if (a->ids_pending || a->nids >= ID_LOW)
+	if (a->ids_pending || (a->nids >= ID_LOW && a->nseqs >= ID_LOW))
 		return;
 	j = db_job_new(run_ids, done_ids, 0);
 	if (!j)
@@ -134,7 +148,46 @@ static const char *event_name(int ev)
 	return ev == RE_OPEN ? "open" : ev == RE_CLOSE ? "close" : "update";
 }
 
-/* The engine's sink: queue the change for the writer. */
+/* Publishes an alert change at once, numbered, in the shape sw_alert_json()
+ * gives the API (the database gets it right after, in the same order). */
+static void publish_change(struct alerts *a, json_t *o, int closing)
+{
+	json_int_t id = json_integer_value(json_object_get(o, "id"));
+	json_int_t vessel = json_integer_value(json_object_get(o, "vessel"));
+	json_t *ack = idmap_get(&a->acked, (uint64_t)id);
+	const char *name = vessel ? idmap_get(&a->names, (uint64_t)vessel) : NULL;
+	double lon = json_real_value(json_object_get(o, "lon"));
+	double lat = json_real_value(json_object_get(o, "lat"));
+	json_t *ev;
+	char *text;
+
+	ev = json_pack("{s:s,s:O,s:O,s:o,s:o,s:O,s:s,s:O,s:O,s:O,s:O,s:O,s:o,s:o,s:O,s:O,s:O,s:O,s:O,s:O,s:O?}",
+		       "type", "alert", "seq", json_object_get(o, "seq"), "id", json_object_get(o, "id"),
+		       "vessel", vessel ? json_integer(vessel) : json_null(), "vessel_name",
+		       name ? json_string(name) : json_null(), "kind", json_object_get(o, "kind"),
+		       "state", closing ? "closed" : ack ? "acknowledged" : "open", "severity",
+		       json_object_get(o, "severity"), "time", json_object_get(o, "updated"), "opened",
+		       json_object_get(o, "opened"), "updated", json_object_get(o, "updated"), "closed",
+		       json_object_get(o, "closed"), "lon",
+		       lon == 0 && lat == 0 ? json_null() : json_real(lon), "lat",
+		       lon == 0 && lat == 0 ? json_null() : json_real(lat), "subject",
+		       json_object_get(o, "subject"), "permit", json_object_get(o, "permit"), "late",
+		       json_object_get(o, "late"), "detail", json_object_get(o, "detail"), "evidence",
+		       json_object_get(o, "evidence"), "ack", ack ? ack : json_null(), "received",
+		       json_object_get(o, "received"));
+	text = ev ? json_dumps(ev, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+	if (text && a->s->live)
+		live_publish_seq(a->s->live, text, strlen(text),
+				 (uint64_t)json_integer_value(json_object_get(o, "seq")));
+	free(text);
+	json_decref(ev);
+	if (closing && ack) {
+		idmap_del(&a->acked, (uint64_t)id);
+		json_decref(ack);
+	}
+}
+
+/* The engine's sink: number, publish and queue the change for the writer. */
 static void sink(void *ctx, int ev, struct rules_alert *ra)
 {
 	struct alerts *a = ctx;
@@ -154,6 +207,12 @@ static void sink(void *ctx, int ev, struct rules_alert *ra)
 	}
 	if (!ra->id)
 		return; /* opened while ids were exhausted: nothing to update */
+	if (!a->nseqs) {
+		log_error("alerts: no reserved event number left; alert %lld change not published",
+			  (long long)ra->id);
+		ids_refill(a);
+		return;
+	}
 	evid = json_array();
 	for (i = 0; i < ra->n_evidence; i++) {
 		const struct rules_fix *f = &ra->evidence[i];
@@ -181,6 +240,9 @@ static void sink(void *ctx, int ev, struct rules_alert *ra)
 		log_error("alerts: cannot encode alert %lld", (long long)ra->id);
 		return;
 	}
+	json_object_set_new(o, "seq", json_integer(a->seqs[--a->nseqs]));
+	ids_refill(a);
+	publish_change(a, o, ev == RE_CLOSE);
 	json_array_append_new(a->queue, o);
 	writer_kick(a);
 }
@@ -204,16 +266,20 @@ static const char write_sql[] =
 	"   geom = coalesce(EXCLUDED.geom, a.geom), detail = EXCLUDED.detail,"
 	"   evidence = CASE WHEN jsonb_array_length(EXCLUDED.evidence) > 0 THEN EXCLUDED.evidence"
 	"   ELSE a.evidence END"
-	" RETURNING a.*), ev AS ("
-	" INSERT INTO alert_events (alert_id, event) SELECT up.id, d->>'ev' FROM up, d RETURNING seq)"
-	" SELECT (sw_alert_json(up, ev.seq)"
-	"   || jsonb_strip_nulls(jsonb_build_object('received', d->>'received')))::text FROM up, ev, d";
+	" RETURNING a.id)"
+	" INSERT INTO alert_events (seq, alert_id, event) SELECT (d->>'seq')::bigint, up.id, d->>'ev'"
+	" FROM up, d";
+
+/* An event without a change of the alert row (an acknowledgement: the row
+ * was updated by the ack itself). */
+static const char event_sql[] =
+	"INSERT INTO alert_events (seq, alert_id, event) SELECT (d->>'seq')::bigint,"
+	" (d->>'id')::bigint, d->>'ev' FROM (SELECT $1::jsonb AS d) x";
 
 static const char ack_sql[] =
 	"WITH up AS (UPDATE alerts SET ack_by = $2, ack_at = now(), ack_note = $3"
-	" WHERE id = $1::bigint AND ack_at IS NULL RETURNING *),"
-	" ev AS (INSERT INTO alert_events (alert_id, event) SELECT id, 'ack' FROM up RETURNING seq)"
-	" SELECT sw_alert_json(up, ev.seq)::text, 1 FROM up, ev"
+	" WHERE id = $1::bigint AND ack_at IS NULL RETURNING *)"
+	" SELECT sw_alert_json(up, NULL)::text, 1 FROM up"
 	" UNION ALL SELECT NULL, CASE WHEN ack_at IS NULL THEN 0 ELSE 2 END FROM alerts"
 	" WHERE id = $1::bigint AND NOT EXISTS (SELECT 1 FROM up)";
 
@@ -244,15 +310,14 @@ static void run_write(PGconn *c, struct db_job *j)
 			break;
 		text = json_dumps(it, JSON_COMPACT);
 		params[0] = text;
-		r = PQexecParams(c, write_sql, 1, NULL, params, NULL, NULL, 0);
+		r = PQexecParams(c, json_is_true(json_object_get(it, "event_only")) ? event_sql : write_sql,
+				 1, NULL, params, NULL, NULL, 0);
 		free(text);
-		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			log_warn("alerts: cannot store alert %lld: %s",
 				 (long long)json_integer_value(json_object_get(it, "id")),
 				 PQresultErrorMessage(r));
 			ok = 0;
-		} else {
-			json_array_append_new(outs, json_string(PQgetvalue(r, 0, 0)));
 		}
 		PQclear(r);
 	}
@@ -268,23 +333,6 @@ static void run_write(PGconn *c, struct db_job *j)
 	json_decref(outs);
 }
 
-static void publish_texts(struct alerts *a, const char *json_array_text)
-{
-	json_t *outs = json_loads(json_array_text, 0, NULL), *t;
-	size_t i;
-
-	json_array_foreach(outs, i, t) {
-		const char *body = json_string_value(t);
-		json_t *o = body ? json_loads(body, 0, NULL) : NULL;
-
-		if (o && a->s->live)
-			live_publish_seq(a->s->live, body, strlen(body),
-					 (uint64_t)json_integer_value(json_object_get(o, "seq")));
-		json_decref(o);
-	}
-	json_decref(outs);
-}
-
 static void done_write(struct db_job *j, void *ctx)
 {
 	struct sw_server *s = ctx;
@@ -293,8 +341,7 @@ static void done_write(struct db_job *j, void *ctx)
 	if (!a)
 		return;
 	a->writing = 0;
-	if (j->status == 0 && j->out) {
-		publish_texts(a, j->out);
+	if (j->status == 0) {
 		json_decref(a->inflight);
 		a->inflight = NULL;
 	} else {
@@ -342,11 +389,39 @@ static void done_ack(struct db_job *j, void *ctx)
 
 	if (a)
 		a->writing = 0;
-	if (j->status == 200 && j->out && a && s->live) {
+	if (j->status == 200 && j->out && a) {
 		json_t *o = json_loads(j->out, 0, NULL);
+		json_int_t id = json_integer_value(json_object_get(o, "id"));
+		json_t *ack = json_object_get(o, "ack"), *old;
+		char *text = NULL;
 
-		live_publish_seq(s->live, j->out, j->out_len,
-				 (uint64_t)json_integer_value(json_object_get(o, "seq")));
+		if (o && a->nseqs) {
+			json_int_t seq = a->seqs[--a->nseqs];
+
+			ids_refill(a);
+			json_object_set_new(o, "type", json_string("alert"));
+			json_object_set_new(o, "seq", json_integer(seq));
+			text = json_dumps(o, JSON_COMPACT);
+			if (text && s->live)
+				live_publish_seq(s->live, text, strlen(text), (uint64_t)seq);
+			json_array_append_new(a->queue, json_pack("{s:b,s:s,s:I,s:I}", "event_only", 1,
+								  "ev", "ack", "id", id, "seq", seq));
+		}
+		/* later changes of this open alert show it acknowledged */
+		if (ack && json_is_object(ack) &&
+		    strcmp(json_string_value(json_object_get(o, "state")) ?: "", "closed")) {
+			if ((old = idmap_get(&a->acked, (uint64_t)id))) {
+				idmap_del(&a->acked, (uint64_t)id);
+				json_decref(old);
+			}
+			if (!idmap_put(&a->acked, (uint64_t)id, json_incref(ack)))
+				json_decref(ack);
+		}
+		if (text) {
+			free(j->out);
+			j->out = text;
+			j->out_len = strlen(text);
+		}
 		json_decref(o);
 	}
 	r = http_job_claim(s, j);
@@ -363,7 +438,10 @@ static void writer_kick(struct alerts *a)
 
 	if (a->writing || sw_now_ms() < a->retry_at_ms)
 		return;
-	if (a->acks) {
+	/* changes and acknowledgements take turns (an ack finds the alert
+	 * row written: its change was queued before anyone could see it) */
+	if (a->acks && (a->ack_turn || !json_array_size(a->queue))) {
+		a->ack_turn = 0;
 		struct ack_req *k = a->acks;
 
 		a->acks = k->next;
@@ -384,6 +462,7 @@ static void writer_kick(struct alerts *a)
 	}
 	if (!json_array_size(a->queue))
 		return;
+	a->ack_turn = 1;
 	a->inflight = json_array();
 	while (json_array_size(a->queue) && json_array_size(a->inflight) < WRITE_MAX) {
 		json_array_append(a->inflight, json_array_get(a->queue, 0));
@@ -559,6 +638,7 @@ struct refresh_data {
 	size_t nseasons;
 	int32_t *vessel_ids;
 	int *vessel_kinds;
+	char **vessel_names;
 	size_t nvessels;
 };
 
@@ -571,14 +651,25 @@ static int vessel_kind(const char *k)
 	return VK_OTHER;
 }
 
-static void refresh_data_free(struct refresh_data *d)
+static void refresh_data_clear(struct refresh_data *d)
 {
-	if (!d)
-		return;
+	size_t i;
+
+	for (i = 0; d->vessel_names && i < d->nvessels; i++)
+		free(d->vessel_names[i]);
+	free(d->vessel_names);
 	free(d->permits);
 	free(d->seasons);
 	free(d->vessel_ids);
 	free(d->vessel_kinds);
+	memset(d, 0, sizeof(*d));
+}
+
+static void refresh_data_free(struct refresh_data *d)
+{
+	if (!d)
+		return;
+	refresh_data_clear(d);
 	free(d);
 }
 
@@ -640,18 +731,21 @@ static int refresh_read(PGconn *c, struct refresh_data *d)
 	PQclear(r);
 
 	/* retired, seized and suspended vessels are not expected to work */
-	r = PQexec(c, "SELECT id, CASE WHEN status = 'active' THEN kind ELSE 'other' END"
+	r = PQexec(c, "SELECT id, CASE WHEN status = 'active' THEN kind ELSE 'other' END, name"
 		      " FROM vessels ORDER BY id");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		goto fail;
 	n = PQntuples(r);
 	d->vessel_ids = calloc((size_t)n + 1, sizeof(*d->vessel_ids));
 	d->vessel_kinds = calloc((size_t)n + 1, sizeof(*d->vessel_kinds));
-	if (!d->vessel_ids || !d->vessel_kinds)
+	d->vessel_names = calloc((size_t)n + 1, sizeof(*d->vessel_names));
+	if (!d->vessel_ids || !d->vessel_kinds || !d->vessel_names)
 		goto fail;
+	d->nvessels = (size_t)n;
 	for (i = 0; i < n; i++) {
 		d->vessel_ids[i] = (int32_t)atoi(PQgetvalue(r, i, 0));
 		d->vessel_kinds[i] = vessel_kind(PQgetvalue(r, i, 1));
+		d->vessel_names[i] = strdup(PQgetvalue(r, i, 2));
 	}
 	d->nvessels = (size_t)n;
 	PQclear(r);
@@ -666,8 +760,19 @@ static void refresh_apply(struct alerts *a, const struct refresh_data *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->nvessels; i++)
+	for (i = 0; i < d->nvessels; i++) {
+		char *old = idmap_get(&a->names, (uint64_t)d->vessel_ids[i]);
+
 		rules_set_vessel(a->rules, d->vessel_ids[i], d->vessel_kinds[i]);
+		if (d->vessel_names[i] && (!old || strcmp(old, d->vessel_names[i]))) {
+			char *name = strdup(d->vessel_names[i]);
+
+			if (name && idmap_put(&a->names, (uint64_t)d->vessel_ids[i], name))
+				free(old);
+			else
+				free(name);
+		}
+	}
 	rules_set_permits(a->rules, d->permits, d->npermits);
 	rules_set_seasons(a->rules, d->seasons, d->nseasons);
 }
@@ -777,6 +882,20 @@ static void tick(lws_sorted_usec_list_t *sul)
 
 /* ------------------------------------------------------------ start/stop */
 
+static void maps_free(struct alerts *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->names.cap; i++)
+		if (a->names.vals && a->names.vals[i])
+			free(a->names.vals[i]);
+	for (i = 0; i < a->acked.cap; i++)
+		if (a->acked.vals && a->acked.vals[i])
+			json_decref(a->acked.vals[i]);
+	idmap_free(&a->names);
+	idmap_free(&a->acked);
+}
+
 /* Seeds what a restart must not forget: open alerts and last reports. */
 static int seed(struct alerts *a, PGconn *c, char *err, size_t errlen)
 {
@@ -816,6 +935,20 @@ static int seed(struct alerts *a, PGconn *c, char *err, size_t errlen)
 		rules_seed_alert(a->rules, &ra);
 	}
 	PQclear(r);
+	r = PQexec(c, "SELECT id, jsonb_build_object('by', ack_by, 'at', sw_iso(ack_at), 'note',"
+		      " ack_note)::text FROM alerts WHERE closed_at IS NULL AND ack_at IS NOT NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "reading acknowledgements: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return -1;
+	}
+	for (i = 0; i < PQntuples(r); i++) {
+		json_t *ack = json_loads(PQgetvalue(r, i, 1), 0, NULL);
+
+		if (ack && !idmap_put(&a->acked, (uint64_t)strtoll(PQgetvalue(r, i, 0), NULL, 10), ack))
+			json_decref(ack);
+	}
+	PQclear(r);
 	r = PQexec(c, "SELECT id, extract(epoch from coalesce(last_recv, last_time)) * 1000,"
 		      " ST_X(last_geom), ST_Y(last_geom) FROM vessels"
 		      " WHERE last_geom IS NOT NULL AND coalesce(last_recv, last_time) IS NOT NULL");
@@ -848,6 +981,8 @@ int alerts_start(struct sw_server *s, char *err, size_t errlen)
 	}
 	a->s = s;
 	a->acks_tail = &a->acks;
+	idmap_init(&a->names);
+	idmap_init(&a->acked);
 	a->rules = rules_new(&s->cfg->rules, sink, a);
 	c = a->rules ? db_connect_blocking(s->cfg->db, err, errlen) : NULL;
 	if (!c)
@@ -876,25 +1011,21 @@ int alerts_start(struct sw_server *s, char *err, size_t errlen)
 	if (seed(a, c, err, errlen))
 		goto fail_d;
 	PQfinish(c);
-	free(d.permits);
-	free(d.seasons);
-	free(d.vessel_ids);
-	free(d.vessel_kinds);
+	refresh_data_clear(&d);
 	a->next_refresh_ms = sw_now_ms() + (int64_t)s->cfg->permits_refresh_s * 1000;
 	s->alerts = a;
 	log_info("alerts: rules engine running (%zu zones)", (size_t)zj.iarg[0]);
 	return 0;
 fail_d:
-	free(d.permits);
-	free(d.seasons);
-	free(d.vessel_ids);
-	free(d.vessel_kinds);
+	refresh_data_clear(&d);
 fail:
 	if (c)
 		PQfinish(c);
 	rules_free(a->rules);
 	json_decref(a->queue);
+	maps_free(a);
 	free(a->ids);
+	free(a->seqs);
 	free(a);
 	return -1;
 }
@@ -948,7 +1079,9 @@ void alerts_stop(struct sw_server *s)
 	}
 	rules_free(a->rules);
 	json_decref(a->queue);
+	maps_free(a);
 	free(a->ids);
+	free(a->seqs);
 	free(a);
 }
 

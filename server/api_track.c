@@ -101,8 +101,8 @@ static int num_arg(struct http_req *r, const char *name, double lo, double hi, d
 	return 1;
 }
 
-/* from/to (default: the 24 hours up to now) and the stop thresholds. 0 or
- * -1 after answering 400. */
+/* from/to ("to" defaults to now, "from" to 24 hours before "to") and the
+ * stop thresholds. 0 or -1 after answering 400. */
 static int range_args(struct http_req *r, struct trk_args *a, int64_t max_ms)
 {
 	int hf, ht;
@@ -112,7 +112,7 @@ static int range_args(struct http_req *r, struct trk_args *a, int64_t max_ms)
 		return -1;
 	a->to_given = ht;
 	if (!ht)
-		a->to_ms = hf ? a->from_ms + DAY_MS : sw_now_ms();
+		a->to_ms = sw_now_ms();
 	if (!hf)
 		a->from_ms = a->to_ms - DAY_MS;
 	if (a->from_ms > a->to_ms) {
@@ -327,7 +327,7 @@ static size_t pct_encode(const char *in, char *out, size_t len)
  * name, else the name shortened (whole characters) before the last suffix. */
 static char *disposition(const char *ascii, const char *name, const char *const *suffix, int nsuf)
 {
-	char head[160], nm[200], full[400], enc[400];
+	char head[160], nm[200], full[400], enc[400], out[sizeof(head) + sizeof(enc) + 24];
 	size_t n, room = sizeof(((struct http_req *)0)->extra_value[0]) - 1, fixed;
 	int i;
 
@@ -350,8 +350,8 @@ static char *disposition(const char *ascii, const char *name, const char *const 
 		while (n && ((unsigned char)nm[n] & 0xC0) == 0x80);
 		nm[n] = '\0';
 	}
-	snprintf(full, sizeof(full), "%s; filename*=UTF-8''%s", head, enc);
-	return strdup(full);
+	snprintf(out, sizeof(out), "%s; filename*=UTF-8''%s", head, enc);
+	return strdup(out);
 }
 
 /* "20240501-0800" (local time) */
@@ -663,7 +663,7 @@ static void api_within(struct sw_server *s, struct http_req *r)
 		return;
 	}
 	if (!t)
-		to = f ? from + DAY_MS : sw_now_ms();
+		to = sw_now_ms();
 	if (!f)
 		from = to - DAY_MS;
 	if (from > to) {

@@ -3,9 +3,10 @@
  * Loading: the fixes come from `positions` (device time order), stops are
  * found here (trk_find_stops), zone visits by PostGIS (segments between
  * consecutive fixes against the zones of the current layer versions).
- * Renderings: GeoJSON (text built here, strings escaped by jansson), KML, GPX
- * and CSV through GDAL/OGR into /vsimem/, and the evidence sheet (export_sheet.c
- * would be one file too many: it is at the end of this one).
+ * Renderings: GeoJSON (text built here, strings escaped by jansson); KML
+ * (LIBKML, else KML), GPX and CSV through GDAL/OGR into /vsimem/; and the
+ * printable evidence sheet (HTML, an SVG map drawn here with the zones drawn
+ * by PostGIS's ST_AsSVG, and the SHA-256 of the CSV export by libsodium).
  */
 #include "export.h"
 
@@ -438,8 +439,10 @@ static int load_visits(PGconn *c, struct trk_data *d)
 	n = (size_t)PQntuples(r);
 	d->visit_res = r;
 	d->visit = n ? calloc(n, sizeof(*d->visit)) : NULL;
-	if (n && !d->visit)
+	if (n && !d->visit) {
+		snprintf(d->err, sizeof(d->err), "out of memory");
 		return 500;
+	}
 	d->nvisit = n;
 	for (i = 0; i < n; i++) {
 		struct trk_visit *v = &d->visit[i];

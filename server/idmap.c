@@ -85,6 +85,31 @@ uint64_t idmap_add(struct idmap *m, void *val)
 	return id;
 }
 
+static size_t find(const struct idmap *m, uint64_t id);
+
+int idmap_put(struct idmap *m, uint64_t id, void *val)
+{
+	size_t s;
+
+	if (!id || id == TOMB)
+		return 0;
+	if ((s = find(m, id)) != SIZE_MAX) {
+		m->vals[s] = val;
+		return 1;
+	}
+	if ((m->used + 1) * 4 >= m->cap * 3 && grow(m))
+		return 0;
+	s = slot_of(id, m->cap);
+	while (m->keys[s] && m->keys[s] != TOMB)
+		s = (s + 1) & (m->cap - 1);
+	if (!m->keys[s])
+		m->used++;
+	m->keys[s] = id;
+	m->vals[s] = val;
+	m->live++;
+	return 1;
+}
+
 static size_t find(const struct idmap *m, uint64_t id)
 {
 	size_t s, n;

@@ -23,6 +23,10 @@ void idmap_init(struct idmap *m);
 void idmap_free(struct idmap *m);
 /* Returns a new id (never 0) mapped to val, or 0 on allocation failure. */
 uint64_t idmap_add(struct idmap *m, void *val);
+/* Maps a chosen id (not 0) to val, replacing any value it had (the map is
+ * then keyed by the caller, e.g. database ids; do not mix with idmap_add on
+ * the same map). 1, or 0 on allocation failure. */
+int idmap_put(struct idmap *m, uint64_t id, void *val);
 void *idmap_get(const struct idmap *m, uint64_t id);
 void idmap_del(struct idmap *m, uint64_t id);
 

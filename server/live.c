@@ -167,10 +167,30 @@ static void done_since(struct db_job *j, void *ctx)
 		lws_set_timeout(pss->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 		return;
 	}
+	if (pss->replayed_max < (uint64_t)j->iarg[0])
+		pss->replayed_max = (uint64_t)j->iarg[0];
 	json_array_foreach(arr, i, o) {
 		uint64_t seq = (uint64_t)json_integer_value(json_object_get(o, "seq"));
 		if (seq > pss->replayed_max)
 			pss->replayed_max = seq;
+	}
+	/* alert changes are published before they are written: those still on
+	 * their way to the database come from the ring (published before this
+	 * client connected; later ones it gets live) */
+	if (s->live) {
+		struct live *l = s->live;
+		uint64_t k = l->head > l->size ? l->head - l->size : 0;
+
+		for (; k < pss->next; k++) {
+			struct live_msg *m = &l->ring[k % l->size];
+			json_t *ev;
+
+			if (!m->seq || m->seq <= pss->replayed_max)
+				continue;
+			ev = json_loadb((const char *)m->buf + LWS_PRE, m->len, 0, NULL);
+			if (ev && !json_array_append_new(arr, ev))
+				pss->replayed_max = m->seq;
+		}
 	}
 	pss->replay = arr;
 	pss->replay_i = 0;

@@ -6,3 +6,4 @@ node bench/ingest.mjs "$@"
 node bench/tiles.mjs
 node bench/load.mjs
 node bench/geofence.mjs
+node bench/alerts.mjs

@@ -182,8 +182,12 @@ t('a stop outside every zone and parking point raises one illegal_stop, closed w
     // the stop lasted 20 minutes: opened about 10 minutes in, closed when it left
     const stopStart = a.end;
     assert.ok(Date.parse(closed.opened) >= stopStart + 540e3 && Date.parse(closed.opened) <= stopStart + 700e3, `opened ${closed.opened}, stop from ${iso(stopStart)}: ${JSON.stringify(closed)}`);
+    // the live event goes out first; the database has it a moment later
+    await waitUntil(async () => (await alertsOf(V.miner)).some((x) => x.id === open.id && x.state === 'closed'), { what: 'the alert stored' });
     const all = await alertsOf(V.miner);
     assert.deepEqual(all.map((x) => x.kind), ['illegal_stop'], JSON.stringify(all));
+    assert.equal(all[0].opened, closed.opened);
+    assert.equal(all[0].closed, closed.closed);
     const rows = await stack.sql('SELECT kind, closed_at IS NOT NULL AS closed, jsonb_array_length(evidence) AS n FROM alerts WHERE vessel_id = $1', [V.miner]);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].closed, true);

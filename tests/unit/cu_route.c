@@ -43,7 +43,7 @@ static void test_match(void **state)
 static void test_route_roles(void **state)
 {
 	const struct http_route *const tables[] = { api_routes, tiles_routes, layers_routes, upload_routes,
-						     alerts_routes };
+						     alerts_routes, track_routes };
 	const struct http_route *rt;
 	int public_routes = 0;
 	size_t t;
@@ -59,7 +59,9 @@ static void test_route_roles(void **state)
 					    !strcmp(rt->pattern, "/api/config") ||
 					    !strcmp(rt->pattern, "/api/login"));
 			}
-			if (rt->method != HM_GET)
+			/* writes need more than a viewer; a query sent as a POST body
+			 * (the within-polygon history query) reads only */
+			if (rt->method != HM_GET && strcmp(rt->pattern, "/api/query/within"))
 				assert_true(rt->need == ROLE_NONE || rt->need >= ROLE_ENFORCER);
 		}
 	}
