@@ -18,7 +18,7 @@ const FLEET = 5000;
 const SILENT = 800; // vessels that get no live position (their last report is old: offline)
 const STATES = ['working', 'parked', 'moving', 'stopped', 'offline', 'unknown'];
 // A generous sanity bound: CI machines and software WebGL (SwiftShader) vary a lot, so the bound
-// is 100 ms or four times this machine's median without the vessel layers, whichever is larger;
+// is 100 ms or five times this machine's median without the vessel layers, whichever is larger;
 // it only catches a page that has stopped being interactive. The figures are printed.
 const MEDIAN_FRAME_BOUND_MS = 100;
 
@@ -165,6 +165,8 @@ test('fleet overview: 5,000 vessels, frame time, state counts and filter, fit, s
   await step('the page loads every vessel and the fleet counts', async () => {
     await page.goto(`${stack.http}/`);
     await page.locator('#login-form').waitFor({ state: 'visible', ...WAIT });
+    // Every module loaded (main.js, the last to evaluate, defines the debug object): the form is live.
+    await page.waitForFunction(() => typeof window.shorewatch === 'object', null, WAIT);
     await page.fill('#login-user', 'admin');
     await page.fill('#login-password', stack.adminPassword);
     const t0 = Date.now();
@@ -282,7 +284,7 @@ test('fleet overview: 5,000 vessels, frame time, state counts and filter, fit, s
     assert.ok(got > 0 && posted > 0, 'live positions arrived while measuring');
     assert.ok(input.frames > 3 && camera.frames > 3, 'frames were drawn');
     // A sanity bound only, relative to what this machine manages without the vessels.
-    const bound = Math.max(MEDIAN_FRAME_BOUND_MS, 4 * baseline.median);
+    const bound = Math.max(MEDIAN_FRAME_BOUND_MS, 5 * baseline.median);
     assert.ok(camera.median < bound, `median frame time ${camera.median} ms (bound ${bound} ms)`);
     assert.ok(input.median < bound, `median frame time ${input.median} ms (bound ${bound} ms)`);
   });

@@ -202,6 +202,8 @@ test('vessel panel: search, details, follow, track replay with slider and chart,
   await step('log in; the vessel list and the map load', async () => {
     await page.goto(`${stack.http}/`);
     await page.locator('#login-form').waitFor({ state: 'visible', ...WAIT });
+    // Every module loaded (main.js, the last to evaluate, defines the debug object): the form is live.
+    await page.waitForFunction(() => typeof window.shorewatch === 'object', null, WAIT);
     await page.fill('#login-user', 'admin');
     await page.fill('#login-password', stack.adminPassword);
     await page.click('#login-submit');

@@ -208,7 +208,7 @@ onLangChange(() => {
   for (const id of vessels.keys()) dirty.add(id);
   orderDirty = true;
   scheduleFlush();
-  renderDetails();
+  renderDetails(true);
 });
 
 function vesselLegend(ul) {
@@ -715,7 +715,8 @@ function zoneOfSubject(subject) {
   return slash < 0 ? subject : zoneLabel(subject.slice(0, slash), subject.slice(slash + 1));
 }
 
-function renderDetails() {
+/** Redraw the details panel's vessel data; with ALL, its permits and open alerts too. */
+function renderDetails(all = false) {
   if (detailsId === null) return;
   const v = vessels.get(detailsId);
   if (!v) return;
@@ -752,8 +753,10 @@ function renderDetails() {
   locateBtn.disabled = !hasPosition(v);
   followBtn.disabled = !hasPosition(v);
   renderFollow();
-  renderPermits();
-  renderAlerts();
+  if (all) {
+    renderPermits();
+    renderAlerts();
+  }
 }
 
 function renderPermits() {
@@ -897,9 +900,9 @@ export function openDetails(rawId) {
     getMap()?.resize();
   }
   setReplayVessel(v);
-  renderDetails();
+  renderDetails(true);
   clearInterval(ageTimer);
-  ageTimer = setInterval(renderDetails, AGE_REFRESH_MS);
+  ageTimer = setInterval(() => renderDetails(), AGE_REFRESH_MS);
 }
 
 /** Close the details panel (and the replay of its vessel). */
