@@ -192,6 +192,10 @@ test('vessel panel: search, details, follow, track replay with slider and chart,
     track = makeTrack(vessel.id, zone.geometry.coordinates[0], Date.now() - 2000);
     const r = await api('POST', '/api/positions', track.positions, token);
     assert.equal(r.accepted, track.positions.length, JSON.stringify(r));
+    // The vessel's last position reaches the registry (written every 2 s) before the page loads it:
+    // the live events of these positions went out before the page connected.
+    await waitUntil(async () => (await api('GET', `/api/vessels/${vessel.id}`, null, token))?.last != null,
+      { ms: 30_000, what: "the vessel's last position stored" });
     // The protection-zone visit raises an alert for the vessel.
     alert = await waitUntil(async () => {
       const list = await api('GET', `/api/alerts?status=active`, null, token);
