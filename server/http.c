@@ -226,6 +226,10 @@ void http_submit_job(struct sw_server *s, struct http_req *r, struct db_job *j)
 	j->ptr = s;
 	if (!j->done)
 		j->done = http_job_done;
+	/* lws drops a transaction that shows no progress for 5 s; a query or
+	 * a load waiting behind others on the workers may take longer. The
+	 * answer (http_respond) puts lws's own timeouts back. */
+	lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, HTTP_JOB_TIMEOUT_S);
 	db_submit(s->db, j);
 }
 

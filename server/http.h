@@ -13,6 +13,8 @@
 struct lws;
 
 #define HTTP_MAX_BODY (1024 * 1024)
+/* How long a request may wait for its database job (seconds). */
+#define HTTP_JOB_TIMEOUT_S 300
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_EXTRA 4
 
