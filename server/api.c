@@ -1,5 +1,6 @@
 /* api.c -- the JSON API routes: health, login, config, vessels, the layer list. */
 #include <ctype.h>
+#include <stdint.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,18 +184,6 @@ static void api_vessels_list(struct sw_server *s, struct http_req *r)
 	http_submit_job(s, r, db_job_new(run_vessels_list, NULL, 0));
 }
 
-/* Parses a positive integer id; -1 if not one. */
-static long parse_id(const char *s)
-{
-	char *end;
-	long v;
-
-	if (!s || !*s || !isdigit((unsigned char)*s))
-		return -1;
-	v = strtol(s, &end, 10);
-	return (*end || v <= 0 || v > 2147483647L) ? -1 : v;
-}
-
 static void run_vessel_get(PGconn *c, struct db_job *j)
 {
 	char id[24];
@@ -210,7 +199,7 @@ static void run_vessel_get(PGconn *c, struct db_job *j)
 
 static void api_vessel_get(struct sw_server *s, struct http_req *r)
 {
-	long id = parse_id(r->params[0]);
+	long id = http_parse_id(r->params[0], INT32_MAX);
 	struct db_job *j;
 
 	if (id < 0) {
@@ -426,7 +415,7 @@ static void run_vessel_patch(PGconn *c, struct db_job *j)
 
 static void api_vessel_patch(struct sw_server *s, struct http_req *r)
 {
-	long id = parse_id(r->params[0]);
+	long id = http_parse_id(r->params[0], INT32_MAX);
 	struct db_job *j;
 	char *doc;
 

@@ -14,18 +14,6 @@
 #include "rules.h"
 #include "server.h"
 
-/* Parses a positive id; -1 if not one. */
-static long long parse_id(const char *s)
-{
-	char *end;
-	long long v;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return -1;
-	v = strtoll(s, &end, 10);
-	return (*end || v <= 0) ? -1 : v;
-}
-
 /* --------------------------------------------------------------- alerts */
 
 static void run_alerts_list(PGconn *c, struct db_job *j)
@@ -84,7 +72,7 @@ static void api_alerts_list(struct sw_server *s, struct http_req *r)
 		json_object_set_new(q, "kind", json_string(kind));
 	}
 	if (http_query(r, "vessel", vessel, sizeof(vessel)) > 0) {
-		if (parse_id(vessel) < 0 || parse_id(vessel) > 2147483647LL) {
+		if (http_parse_id(vessel, INT32_MAX) < 0) {
 			json_decref(q);
 			http_error(r, 400, "vessel: a vessel id");
 			return;
@@ -143,7 +131,7 @@ static void run_alert_get(PGconn *c, struct db_job *j)
 
 static void api_alert_get(struct sw_server *s, struct http_req *r)
 {
-	long long id = parse_id(r->params[0]);
+	long long id = http_parse_id(r->params[0], INT64_MAX);
 	struct db_job *j;
 
 	if (id < 0) {
@@ -158,7 +146,7 @@ static void api_alert_get(struct sw_server *s, struct http_req *r)
 
 static void api_alert_ack(struct sw_server *s, struct http_req *r)
 {
-	long long id = parse_id(r->params[0]);
+	long long id = http_parse_id(r->params[0], INT64_MAX);
 	json_t *body, *note;
 
 	if (id < 0) {
@@ -267,7 +255,7 @@ static void api_permits_list(struct sw_server *s, struct http_req *r)
 	long long id = 0;
 	struct db_job *j;
 
-	if (http_query(r, "vessel", v, sizeof(v)) > 0 && ((id = parse_id(v)) < 0 || id > 2147483647LL)) {
+	if (http_query(r, "vessel", v, sizeof(v)) > 0 && (id = http_parse_id(v, INT32_MAX)) < 0) {
 		http_error(r, 400, "vessel: a vessel id");
 		return;
 	}
@@ -295,10 +283,10 @@ static void run_permit_get(PGconn *c, struct db_job *j)
 
 static void api_permit_get(struct sw_server *s, struct http_req *r)
 {
-	long long id = parse_id(r->params[0]);
+	long long id = http_parse_id(r->params[0], INT32_MAX);
 	struct db_job *j;
 
-	if (id < 0 || id > 2147483647LL) {
+	if (id < 0) {
 		http_error(r, 404, "no such permit");
 		return;
 	}
@@ -528,11 +516,11 @@ static void run_permit_patch(PGconn *c, struct db_job *j)
 
 static void api_permit_patch(struct sw_server *s, struct http_req *r)
 {
-	long long id = parse_id(r->params[0]);
+	long long id = http_parse_id(r->params[0], INT32_MAX);
 	struct db_job *j;
 	char *doc;
 
-	if (id < 0 || id > 2147483647LL) {
+	if (id < 0) {
 		http_error(r, 404, "no such permit");
 		return;
 	}
@@ -573,10 +561,10 @@ static void run_delete(PGconn *c, struct db_job *j)
 
 static void delete_row(struct sw_server *s, struct http_req *r, int season)
 {
-	long long id = parse_id(r->params[0]);
+	long long id = http_parse_id(r->params[0], INT32_MAX);
 	struct db_job *j;
 
-	if (id < 0 || id > 2147483647LL) {
+	if (id < 0) {
 		http_error(r, 404, season ? "no such closed season" : "no such permit");
 		return;
 	}

@@ -1,5 +1,6 @@
 /* api_layers.c -- layer versions, version diffs and the OGC API Features endpoints. */
 #include <ctype.h>
+#include <stdint.h>
 #include <libpq-fe.h>
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -138,18 +139,6 @@ static void base_url(struct http_req *r, char *out, size_t len)
 		if (!isalnum((unsigned char)host[i]) && !strchr(".-:[]_", host[i]))
 			return;
 	snprintf(out, len, "http://%s", host);
-}
-
-/* Parses a version number (1..2^31-1); -1 if not one. */
-static long parse_version(const char *s)
-{
-	char *end;
-	long v;
-
-	if (!s || !isdigit((unsigned char)*s))
-		return -1;
-	v = strtol(s, &end, 10);
-	return (*end || v <= 0 || v > 2147483647L) ? -1 : v;
 }
 
 /* A job with r's first path parameter (the layer name) in arg. */
@@ -345,11 +334,11 @@ static void api_layer_diff(struct sw_server *s, struct http_req *r)
 	long from = 0, to = 0;
 	struct db_job *j;
 
-	if (http_query(r, "from", buf, sizeof(buf)) >= 0 && (from = parse_version(buf)) < 0) {
+	if (http_query(r, "from", buf, sizeof(buf)) >= 0 && (from = http_parse_id(buf, INT32_MAX)) < 0) {
 		http_error(r, 400, "from must be a version number (1, 2, ...)");
 		return;
 	}
-	if (http_query(r, "to", buf, sizeof(buf)) >= 0 && (to = parse_version(buf)) < 0) {
+	if (http_query(r, "to", buf, sizeof(buf)) >= 0 && (to = http_parse_id(buf, INT32_MAX)) < 0) {
 		http_error(r, 400, "to must be a version number (1, 2, ...)");
 		return;
 	}

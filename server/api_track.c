@@ -39,18 +39,6 @@ struct trk_args {
 	char user[64];
 };
 
-/* Parses a positive integer id; -1 if not one. */
-static long long parse_id(const char *s)
-{
-	char *end;
-	long long v;
-
-	if (!s || !*s || !isdigit((unsigned char)*s))
-		return -1;
-	v = strtoll(s, &end, 10);
-	return (*end || v <= 0 || v > 9007199254740991LL) ? -1 : v;
-}
-
 /* ISO-8601 with an offset; a '+' that reached us as a space (an unencoded
  * "+08:00" in a query string) is taken as '+'. 0 or -1. */
 static int parse_time(const char *in, int64_t *ms)
@@ -273,7 +261,7 @@ static void run_track(PGconn *c, struct db_job *j)
 
 static void api_track(struct sw_server *s, struct http_req *r)
 {
-	long long id = parse_id(r->params[0]);
+	long long id = http_parse_id(r->params[0], 9007199254740991LL);
 	struct trk_args *a;
 	int hs;
 
@@ -508,7 +496,7 @@ static void done_export(struct db_job *j, void *ctx)
 
 static void export_track(struct sw_server *s, struct http_req *r, int format)
 {
-	long long id = parse_id(r->params[0]);
+	long long id = http_parse_id(r->params[0], 9007199254740991LL);
 	struct trk_args *a;
 
 	if (id < 0 || id > 2147483647LL) {
@@ -544,7 +532,7 @@ static void api_track_sheet(struct sw_server *s, struct http_req *r)
 
 static void api_alert_export(struct sw_server *s, struct http_req *r)
 {
-	long long id = parse_id(r->params[0]);
+	long long id = http_parse_id(r->params[0], 9007199254740991LL);
 	int f = trk_format_parse(r->params[1]);
 	struct trk_args *a;
 	int ht;

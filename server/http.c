@@ -1,6 +1,7 @@
 /* http.c -- the HTTP vhost: static files from web/, the JSON API router, async responses. */
 #include "http.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libwebsockets.h>
@@ -160,6 +161,18 @@ int http_urlarg(struct lws *wsi, const char *name, char *buf, size_t len)
 		return -1;
 	memcpy(buf, v, vl + 1);
 	return (int)vl;
+}
+
+long long http_parse_id(const char *s, long long max)
+{
+	char *end;
+	long long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return (errno || *end || v <= 0 || v > max) ? -1 : v;
 }
 
 int http_query(struct http_req *r, const char *name, char *buf, size_t len)

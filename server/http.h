@@ -113,6 +113,9 @@ void http_json(struct http_req *r, int status, json_t *v);
 /* Copies the URL query argument `name` of any lws connection into buf
  * (URL-decoded); returns its length or -1 if absent. */
 int http_urlarg(struct lws *wsi, const char *name, char *buf, size_t len);
+/* A positive decimal id (a path segment or query value) up to max; -1 if
+ * not one. */
+long long http_parse_id(const char *s, long long max);
 /* Copies a URL query argument into buf; returns its length or -1 if absent. */
 int http_query(struct http_req *r, const char *name, char *buf, size_t len);
 /* Parses the request body as a JSON object; responds 400 and returns NULL on
