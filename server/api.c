@@ -186,30 +186,13 @@ static void api_vessels_list(struct sw_server *s, struct http_req *r)
 
 static void run_vessel_get(PGconn *c, struct db_job *j)
 {
-	char id[24];
-	const char *params[1] = { id };
-	PGresult *r;
-
-	snprintf(id, sizeof(id), "%lld", j->iarg[0]);
-	r = PQexecParams(c, "SELECT " VESSEL_JSON " FROM vessels v WHERE v.id = $1", 1, NULL,
-			 params, NULL, NULL, 0);
-	db_job_take_json(j, r, 200);
-	PQclear(r);
+	db_job_json_by_id(c, j, "SELECT " VESSEL_JSON " FROM vessels v WHERE v.id = $1::int",
+			  "no such vessel");
 }
 
 static void api_vessel_get(struct sw_server *s, struct http_req *r)
 {
-	long id = http_parse_id(r->params[0], INT32_MAX);
-	struct db_job *j;
-
-	if (id < 0) {
-		http_error(r, 404, "no such vessel");
-		return;
-	}
-	j = db_job_new(run_vessel_get, NULL, 0);
-	if (j)
-		j->iarg[0] = id;
-	http_submit_job(s, r, j);
+	http_submit_by_id(s, r, INT32_MAX, run_vessel_get, "no such vessel");
 }
 
 /* Normalises a JT/T 808 terminal phone number: digits only, leading zeros

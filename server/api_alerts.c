@@ -115,33 +115,13 @@ static void api_alerts_list(struct sw_server *s, struct http_req *r)
 
 static void run_alert_get(PGconn *c, struct db_job *j)
 {
-	char id[24];
-	const char *params[1] = { id };
-	PGresult *r;
-
-	snprintf(id, sizeof(id), "%lld", j->iarg[0]);
-	r = PQexecParams(c, "SELECT sw_alert_json(a, NULL)::text FROM alerts a WHERE a.id = $1::bigint",
-			 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0)
-		db_job_error(j, 404, "no such alert");
-	else
-		db_job_take_json(j, r, 200);
-	PQclear(r);
+	db_job_json_by_id(c, j, "SELECT sw_alert_json(a, NULL)::text FROM alerts a WHERE a.id = $1::bigint",
+			  "no such alert");
 }
 
 static void api_alert_get(struct sw_server *s, struct http_req *r)
 {
-	long long id = http_parse_id(r->params[0], INT64_MAX);
-	struct db_job *j;
-
-	if (id < 0) {
-		http_error(r, 404, "no such alert");
-		return;
-	}
-	j = db_job_new(run_alert_get, NULL, 0);
-	if (j)
-		j->iarg[0] = id;
-	http_submit_job(s, r, j);
+	http_submit_by_id(s, r, INT64_MAX, run_alert_get, "no such alert");
 }
 
 static void api_alert_ack(struct sw_server *s, struct http_req *r)
@@ -267,33 +247,13 @@ static void api_permits_list(struct sw_server *s, struct http_req *r)
 
 static void run_permit_get(PGconn *c, struct db_job *j)
 {
-	char id[24];
-	const char *params[1] = { id };
-	PGresult *r;
-
-	snprintf(id, sizeof(id), "%lld", j->iarg[0]);
-	r = PQexecParams(c, "SELECT " PERMIT_JSON "::text FROM permits p WHERE p.id = $1::int", 1,
-			 NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0)
-		db_job_error(j, 404, "no such permit");
-	else
-		db_job_take_json(j, r, 200);
-	PQclear(r);
+	db_job_json_by_id(c, j, "SELECT " PERMIT_JSON "::text FROM permits p WHERE p.id = $1::int",
+			  "no such permit");
 }
 
 static void api_permit_get(struct sw_server *s, struct http_req *r)
 {
-	long long id = http_parse_id(r->params[0], INT32_MAX);
-	struct db_job *j;
-
-	if (id < 0) {
-		http_error(r, 404, "no such permit");
-		return;
-	}
-	j = db_job_new(run_permit_get, NULL, 0);
-	if (j)
-		j->iarg[0] = id;
-	http_submit_job(s, r, j);
+	http_submit_by_id(s, r, INT32_MAX, run_permit_get, "no such permit");
 }
 
 /* "HH:MM" (00:00..24:00) into minutes; -1 if not one. */

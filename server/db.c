@@ -127,6 +127,21 @@ void db_job_take_json(struct db_job *j, PGresult *res, int ok_status)
 	j->status = j->out ? ok_status : 500;
 }
 
+void db_job_json_by_id(PGconn *c, struct db_job *j, const char *sql, const char *notfound)
+{
+	char id[24];
+	const char *params[1] = { id };
+	PGresult *r;
+
+	snprintf(id, sizeof(id), "%lld", j->iarg[0]);
+	r = PQexecParams(c, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0)
+		db_job_error(j, 404, notfound);
+	else
+		db_job_take_json(j, r, 200);
+	PQclear(r);
+}
+
 PGconn *db_connect_blocking(const char *conninfo, char *err, size_t errlen)
 {
 	PGconn *c = PQconnectdb(conninfo);

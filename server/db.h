@@ -106,6 +106,10 @@ void db_job_error(struct db_job *j, int status, const char *msg);
 /* Takes the single text cell of a one-row result as the JSON body. */
 void db_job_take_json(struct db_job *j, PGresult *res, int ok_status);
 
+/* Runs sql with j->iarg[0] as $1: its one text cell becomes the 200 body,
+ * no row a 404 with `notfound`. */
+void db_job_json_by_id(PGconn *c, struct db_job *j, const char *sql, const char *notfound);
+
 /* Blocking connect with a clear message (for commands and start-up). */
 PGconn *db_connect_blocking(const char *conninfo, char *err, size_t errlen);
 

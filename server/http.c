@@ -246,6 +246,22 @@ void http_submit_job(struct sw_server *s, struct http_req *r, struct db_job *j)
 	db_submit(s->db, j);
 }
 
+void http_submit_by_id(struct sw_server *s, struct http_req *r, long long max, db_run_fn run,
+		       const char *notfound)
+{
+	long long id = http_parse_id(r->params[0], max);
+	struct db_job *j;
+
+	if (id < 0) {
+		http_error(r, 404, notfound);
+		return;
+	}
+	j = db_job_new(run, NULL, 0);
+	if (j)
+		j->iarg[0] = id;
+	http_submit_job(s, r, j);
+}
+
 int http_route_match(const char *pattern, struct http_req *r)
 {
 	const char *p = pattern, *u = r->path;

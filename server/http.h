@@ -124,6 +124,11 @@ json_t *http_body_json(struct http_req *r);
 /* Submits a DB job whose result (job->status, job->out) becomes the response
  * to r when it finishes (or is dropped if r's connection closed). */
 void http_submit_job(struct sw_server *s, struct http_req *r, struct db_job *j);
+/* GET of one thing by the id in r's first path parameter (1..max): 404 with
+ * `notfound` for a bad id, else a job of `run` with the id in iarg[0]
+ * (see db_job_json_by_id). */
+void http_submit_by_id(struct sw_server *s, struct http_req *r, long long max, db_run_fn run,
+		       const char *notfound);
 /* Service thread, in a job's done callback: the request waiting for it
  * (taken off the id map), or NULL if its client went away. */
 struct http_req *http_job_claim(struct sw_server *s, struct db_job *j);
